@@ -1,0 +1,110 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// One set of compiler settings for every target (modelled on hummingbird's Package.swift).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "liaison",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "liaisond", targets: ["liaisond"]),
+        .executable(name: "liaisonctl", targets: ["liaisonctl"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
+        .library(name: "LiaisonCore", targets: ["LiaisonCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonStore",
+            dependencies: [
+                "Postgres", "LiaisonCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonServer",
+            dependencies: [
+                "LiaisonCore", "LiaisonStore", "Postgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liaisond",
+            dependencies: [
+                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liaisonctl",
+            dependencies: [
+                "LiaisonStore", "LiaisonCore", "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonCoreTests",
+            dependencies: ["LiaisonCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonStoreTests",
+            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonServerTests",
+            dependencies: [
+                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
