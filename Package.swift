@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "liaisonctl", targets: ["liaisonctl"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "LiaisonCore", targets: ["LiaisonCore"]),
+        .library(name: "LiaisonClient", targets: ["LiaisonClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -24,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -54,8 +57,20 @@ let package = Package(
                 "LiaisonCore", "LiaisonStore", "Postgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonClient",
+            dependencies: [
+                "LiaisonCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -67,13 +82,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "liaisonctl",
             dependencies: [
-                "LiaisonStore", "LiaisonCore", "Postgres",
+                "LiaisonClient", "LiaisonStore", "LiaisonCore", "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,20 +107,40 @@ let package = Package(
             dependencies: ["LiaisonCore"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["LiaisonStore", "Postgres"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LiaisonStoreTests",
-            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres"],
+            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LiaisonServerTests",
             dependencies: [
-                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres",
+                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonClientTests",
+            dependencies: [
+                "LiaisonClient", "LiaisonCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["LiaisonStore", "Postgres"],
             swiftSettings: swiftSettings
         ),
     ]

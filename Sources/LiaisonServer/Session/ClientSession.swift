@@ -1,0 +1,189 @@
+import DequeModule
+import LiaisonCore
+import LiaisonStore
+import Logging
+import NIOCore
+
+/// One client connection: authentication, commands, subscriptions and their delivery.
+///
+/// Lives on its channel's event loop and never blocks it (DESIGN.md invariant 4): storage work
+/// goes to the writer thread or the read pool, and results hop back here. Replies leave in
+/// command order through an ``OutboundQueue``.
+final class ClientSession: ChannelInboundHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundOut = ByteBuffer
+
+    let shared: SessionContext
+    let connectionID: UInt64
+    var logger: Logger
+
+    var context: ChannelHandlerContext?
+    var sink: SessionSink?
+    var account: Account?
+    var subscriptions: [String: SubscriptionState] = [:]
+    var outbound = OutboundQueue()
+    var pingsOutstanding = 0
+
+    /// Frames that arrived while an `AUTH` was being checked: later commands depend on its outcome.
+    var deferred = Deque<InboundFrame>()
+    var authInFlight = false
+    /// Set by `QUIT` or shutdown: take no more commands, close once every reply is out.
+    var closing = false
+    var needsFlush = false
+
+    init(shared: SessionContext, remote: String) {
+        self.shared = shared
+        self.connectionID = shared.ids.next()
+        var logger = shared.logger
+        logger[metadataKey: LogKey.connection] = "\(self.connectionID)"
+        logger[metadataKey: LogKey.remote] = "\(remote)"
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.sink = SessionSink(session: self, eventLoop: context.eventLoop)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.shared.registry.add(context.channel)
+        self.logger.debug("connection opened")
+        let greeting = ServerLine.greeting(
+            node: self.shared.nodeName,
+            maxPayload: self.shared.limits.maxPayload,
+            extra: [("max_line", "\(self.shared.limits.maxLineLength)")]
+        )
+        self.send(line: greeting)
+        self.flushIfNeeded()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for state in self.subscriptions.values {
+            self.shared.router.unsubscribe(state.pattern, subscriptionID: state.subscriptionID)
+        }
+        self.subscriptions.removeAll()
+        self.shared.registry.remove(context.channel)
+        self.logger.debug("connection closed")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        self.pingsOutstanding = 0
+        if self.closing { return }
+        if self.authInFlight {
+            self.deferred.append(frame)
+            // Stop reading rather than buffer an unbounded pipeline behind a slow AUTH.
+            if self.deferred.count >= 256 {
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
+            return
+        }
+        self.handle(frame)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.resumeCatchUps() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? ProtocolError {
+            // A framing error: the stream is out of sync, so answer and close (DESIGN.md invariant 7).
+            self.logger.info("closing connection: \(error.message)", metadata: [LogKey.code: "\(error.code.rawValue)"])
+            self.closing = true
+            self.write(self.outbound.append(self.buffer(line: error.replyLine)))
+            self.closeAfterFlush()
+            return
+        }
+        self.logger.debug("connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            self.idle()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client said nothing for a ping interval: ping it, or give up on it.
+    private func idle() {
+        guard let context = self.context else { return }
+        if self.pingsOutstanding >= self.shared.limits.maxPingsOutstanding {
+            self.logger.notice(
+                "closing connection: no reply to \(self.pingsOutstanding) PING(s) within \(self.shared.limits.pingIntervalMilliseconds) ms each"
+            )
+            context.close(promise: nil)
+            return
+        }
+        self.pingsOutstanding += 1
+        self.send(line: "PING")
+        self.flushIfNeeded()
+    }
+
+    // MARK: - Output
+
+    func buffer(line: String) -> ByteBuffer {
+        var buffer = self.context!.channel.allocator.buffer(capacity: line.utf8.count + 1)
+        buffer.writeReply(line)
+        return buffer
+    }
+
+    /// Queues a frame that is ready now (reply, `PING` or `MSG`), behind any reply still awaited.
+    func send(line: String) {
+        self.write(self.outbound.append(self.buffer(line: line)))
+    }
+
+    func send(buffer: ByteBuffer) {
+        self.write(self.outbound.append(buffer))
+    }
+
+    /// Fills a reserved reply slot.
+    func fill(_ ticket: OutboundQueue.Ticket, line: String) {
+        self.write(self.outbound.fill(ticket, with: self.buffer(line: line)))
+        self.closeIfDone()
+    }
+
+    func write(_ buffers: [ByteBuffer]) {
+        guard let context = self.context, !buffers.isEmpty else { return }
+        for buffer in buffers { context.write(self.wrapOutboundOut(buffer), promise: nil) }
+        self.needsFlush = true
+    }
+
+    func flushIfNeeded() {
+        guard self.needsFlush, let context = self.context else { return }
+        self.needsFlush = false
+        context.flush()
+    }
+
+    /// After `QUIT` or during shutdown: close once the last awaited reply has been written.
+    func closeIfDone() {
+        guard self.closing, self.outbound.waitingCount == 0, !self.authInFlight, self.context != nil else { return }
+        self.closeAfterFlush()
+    }
+
+    /// Flushes what is written, then closes the channel.
+    private func closeAfterFlush() {
+        guard let context = self.context else { return }
+        self.needsFlush = false
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)))
+            .whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Graceful shutdown: take no more commands, answer what is pending, then close.
+    func drain() {
+        guard let context = self.context else { return }
+        self.closing = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        self.closeIfDone()
+    }
+}

@@ -1,0 +1,173 @@
+public import Foundation
+public import LiaisonCore
+public import Postgres
+
+/// The message log: appends batches in seq order and reads them back for replay and audit.
+public struct MessageLog: Sendable {
+    /// What the database assigned to an appended batch: row `i` got seq `firstSeq + i`.
+    public struct Appended: Sendable, Equatable {
+        /// The seq of the first message of the batch.
+        public var firstSeq: Int64
+        /// The publication time of every message of the batch (the transaction's time, UTC, µs).
+        public var publishedAt: Date
+    }
+
+    /// Creates the repository.
+    public init() {}
+
+    private static let selectColumns = """
+        SELECT seq, topic, account, published_at,
+            (SELECT string_agg(key || '=' || value, ' ' ORDER BY key COLLATE "C") FROM jsonb_each_text(headers)),
+            payload
+        FROM messages
+        """
+
+    /// Appends a batch in one statement and one round trip; committed when this returns.
+    ///
+    /// Call it outside an explicit transaction: the statement is then its own transaction, and
+    /// `liaison_append` holds the seq advisory lock until its commit (invariant 2 of DESIGN.md).
+    ///
+    /// - Parameter batch: One or more messages, in the order they should get seqs.
+    /// - Returns: The first seq and the time; `nil` for an empty batch.
+    /// - Throws: ``StoreError`` `.unavailable` when the connection broke (nothing is known to be
+    ///   committed: the caller answers `ERR 503`), `.database` for any other failure (rolled back).
+    public func append(_ batch: [NewMessage], on connection: Connection) throws(StoreError) -> Appended? {
+        guard !batch.isEmpty else { return nil }
+        var topics: [String] = []
+        var accounts: [String] = []
+        var headers: [String] = []
+        var payloads: [[UInt8]] = []
+        topics.reserveCapacity(batch.count)
+        accounts.reserveCapacity(batch.count)
+        headers.reserveCapacity(batch.count)
+        payloads.reserveCapacity(batch.count)
+        for message in batch {
+            topics.append(message.topic.value)
+            accounts.append(message.account)
+            headers.append(message.headers.jsonText)
+            payloads.append(message.payload)
+        }
+        return try storeCall {
+            let result = try connection.query(
+                "SELECT first_seq, published_at FROM liaison_append($1, $2, $3, $4)",
+                [topics.postgresBind, accounts.postgresBind, headers.postgresBind, payloads.postgresBind]
+            )
+            return Appended(
+                firstSeq: try result.decode(Int64.self, row: 0, column: 0),
+                publishedAt: try result.decode(Date.self, row: 0, column: 1)
+            )
+        }
+    }
+
+    /// Reads the next page of messages after a seq, optionally only those a pattern selects.
+    ///
+    /// This is the replay path (`SUB … from=`) and the catch-up path of slow subscribers.
+    ///
+    /// - Parameters:
+    ///   - afterSeq: Exclusive lower bound (0 reads from the start).
+    ///   - pattern: Only topics this pattern matches; `nil` for all.
+    ///   - limit: At most this many rows.
+    /// - Returns: Messages in ascending seq order; fewer than `limit` means the log's end was reached.
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func read(
+        after afterSeq: Int64,
+        matching pattern: TopicPattern?,
+        limit: Int,
+        on connection: Connection
+    )
+        throws(StoreError) -> [Message]
+    {
+        let like: String? = pattern.flatMap { $0.literalPrefix.isEmpty ? nil : $0.sqlLikePrefix }
+        let regex: String? = pattern.flatMap { $0.isLiteral ? nil : $0.sqlRegex }
+        let exact: String? = pattern.flatMap { $0.isLiteral ? $0.value : nil }
+        return try storeCall {
+            let result = try connection.query(
+                Self.selectColumns + """
+                     WHERE seq > $1 AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
+                     AND ($4::text IS NULL OR topic = $4)
+                    ORDER BY seq LIMIT $5
+                    """,
+                [
+                    afterSeq.postgresBind, like.postgresBind, regex.postgresBind, exact.postgresBind,
+                    Int64(limit).postgresBind,
+                ]
+            )
+            return try Self.decodeMessages(result)
+        }
+    }
+
+    /// The highest committed seq, or 0 for an empty log.
+    ///
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func headSeq(on connection: Connection) throws(StoreError) -> Int64 {
+        try storeCall {
+            try connection.query("SELECT coalesce(max(seq), 0) FROM messages").decode(Int64.self, row: 0, column: 0)
+        }
+    }
+
+    /// The seq to replay after so that delivery starts at the first message published at or after `time`.
+    ///
+    /// - Returns: An exclusive lower bound for ``read(after:matching:limit:on:)``.
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func seqBefore(time: Date, on connection: Connection) throws(StoreError) -> Int64 {
+        try storeCall {
+            try connection.query(
+                """
+                SELECT coalesce((SELECT min(seq) FROM messages WHERE published_at >= $1) - 1,
+                                (SELECT coalesce(max(seq), 0) FROM messages))
+                """,
+                [time.postgresBind]
+            ).decode(Int64.self, row: 0, column: 0)
+        }
+    }
+
+    /// Lists messages for audit.
+    ///
+    /// - Parameter query: Filters; every value is bound as a parameter (invariant 6).
+    /// - Returns: Messages ascending by seq (descending when `query.newestFirst`).
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func list(_ query: MessageQuery, on connection: Connection) throws(StoreError) -> [Message] {
+        let pattern = query.pattern
+        let like: String? = pattern.flatMap { $0.literalPrefix.isEmpty ? nil : $0.sqlLikePrefix }
+        let regex: String? = pattern.map { $0.sqlRegex }
+        let order = query.newestFirst ? "DESC" : "ASC"
+        return try storeCall {
+            let result = try connection.query(
+                Self.selectColumns + """
+                     WHERE ($1::text IS NULL OR account = $1)
+                      AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
+                      AND ($4::timestamptz IS NULL OR published_at >= $4)
+                      AND ($5::timestamptz IS NULL OR published_at < $5)
+                      AND ($6::bigint IS NULL OR seq >= $6) AND ($7::bigint IS NULL OR seq <= $7)
+                    ORDER BY seq \(order) LIMIT $8
+                    """,
+                [
+                    query.account.postgresBind, like.postgresBind, regex.postgresBind, query.since.postgresBind,
+                    query.until.postgresBind, query.fromSeq.postgresBind, query.toSeq.postgresBind,
+                    Int64(query.limit).postgresBind,
+                ]
+            )
+            return try Self.decodeMessages(result)
+        }
+    }
+
+    private static func decodeMessages(_ result: QueryResult) throws -> [Message] {
+        var messages: [Message] = []
+        messages.reserveCapacity(result.rowCount)
+        for row in 0..<result.rowCount {
+            let headerText = try result.decode(String?.self, row: row, column: 4) ?? ""
+            let headers = try Headers(parsing: headerText.split(separator: " "))
+            messages.append(
+                Message(
+                    seq: try result.decode(Int64.self, row: row, column: 0),
+                    topic: try Topic(try result.decode(String.self, row: row, column: 1)),
+                    account: try result.decode(String.self, row: row, column: 2),
+                    publishedAt: try result.decode(Date.self, row: row, column: 3),
+                    headers: headers,
+                    payload: try result.decode([UInt8].self, row: row, column: 5)
+                )
+            )
+        }
+        return messages
+    }
+}

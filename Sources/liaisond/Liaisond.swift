@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import LiaisonServer
+import LiaisonStore
+import Logging
+import Postgres
+import ServiceLifecycle
+import UnixSignals
+
+/// `liaisond`: the Liaison message daemon. Parses flags, loads configuration, checks the schema,
+/// and runs the server until SIGTERM or SIGINT.
+@main
+struct Liaisond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "liaisond",
+        abstract: "The Liaison message daemon: durable topic messaging over PostgreSQL.",
+        discussion: """
+            Settings come from flags, then LIAISON_* environment variables, then the JSON file, then
+            defaults. See docs/CONFIGURATION.md. The database must be migrated (`liaisonctl migrate`).
+            """,
+        version: "0.1.0"
+    )
+
+    @Option(name: .long, help: "JSON configuration file (default: config/liaisond.json when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:7420).")
+    var listen: String?
+
+    @Option(name: .long, help: "PostgreSQL URI or conninfo (default: $LIAISON_DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(name: .long, help: "This daemon's name in the greeting.")
+    var nodeName: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    mutating func run() async throws {
+        var overrides: [String: String] = [:]
+        if let listen { overrides["listen"] = listen }
+        if let databaseURL { overrides["database.url"] = databaseURL }
+        if let nodeName { overrides["node.name"] = nodeName }
+        if let logLevel { overrides["log.level"] = logLevel }
+        let file = self.config ?? "config/liaisond.json"
+
+        let settings: DaemonConfiguration
+        do {
+            settings = try await DaemonConfiguration.load(
+                file: file,
+                fileIsOptional: self.config == nil,
+                overrides: overrides
+            )
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "liaisond")
+
+        try await Self.checkSchema(settings.server.databaseURL, logger: logger)
+
+        let server = LiaisonServer(configuration: settings.server, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+
+    /// Refuses to start on a database whose schema is older than this build needs.
+    private static func checkSchema(_ databaseURL: String, logger: Logger) async throws {
+        let worker = PostgresWorker(name: "liaison-startup") { try Connection(databaseURL) }
+        defer { worker.shutdown() }
+        do {
+            try await worker.run { connection in try Migrator().requireCurrent(on: connection) }
+        } catch let error as StoreError {
+            logger.critical("cannot start: \(error.message)")
+            throw ExitCode(78)  // EX_CONFIG
+        } catch {
+            logger.critical("cannot start: database unreachable: \(error)")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+    }
+}

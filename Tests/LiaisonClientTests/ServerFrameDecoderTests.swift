@@ -1,0 +1,4 @@
+import LiaisonClient
+import Testing
+
+@Suite struct ServerFrameDecoderTests {}

@@ -1,0 +1,171 @@
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+
+/// PostgresWorker and PostgresPool: ordering, concurrency, reconnects, failures, shutdown.
+@Suite(.temporaryDatabase)
+struct WorkerTests {
+    private func connector() throws -> @Sendable () throws -> Connection {
+        let url = try TemporaryDatabase.currentURL()
+        return { try Connection(url) }
+    }
+
+    @Test
+    func jobsRunInSubmissionOrderOnOneConnection() async throws {
+        let worker = PostgresWorker(name: "pgtests-order", connect: try connector())
+        defer { worker.shutdown() }
+        let seen = Mutex<[(Int, Int32)]>([])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for index in 0..<200 {
+                worker.submit({ connection in
+                    try connection.query("SELECT $1::int8", Int64(index)).decode(Int64.self, row: 0, column: 0)
+                }) { result in
+                    let value = (try? result.get()).map(Int.init) ?? -1
+                    let count = seen.withLock { entries -> Int in
+                        entries.append((value, Int32(Thread.current.name?.count ?? 0)))
+                        return entries.count
+                    }
+                    if count == 200 {
+                        done.resume()
+                    }
+                }
+            }
+        }
+        #expect(seen.withLock { $0.map(\.0) } == Array(0..<200))
+        let pids = try await (0..<5).asyncMap { _ in try await worker.run { $0.backendPID } }
+        #expect(Set(pids).count == 1)
+    }
+
+    @Test
+    func runReturnsValuesAndThrowsServerErrors() async throws {
+        let worker = PostgresWorker(name: "pgtests-run", connect: try connector())
+        defer { worker.shutdown() }
+        let answer = try await worker.run { try $0.query("SELECT 6 * 7").decode(Int.self, row: 0, column: 0) }
+        #expect(answer == 42)
+        let error = await #expect(throws: PostgresError.self) { try await worker.run { _ = try $0.query("SELEC") } }
+        #expect(error?.sqlState == "42601")
+        let pid = try await worker.run { $0.backendPID }
+        #expect(try await worker.run { $0.backendPID } == pid)
+    }
+
+    @Test
+    func transactionLeftOpenByAJobIsRolledBack() async throws {
+        let worker = PostgresWorker(name: "pgtests-open-tx", connect: try connector())
+        defer { worker.shutdown() }
+        try await worker.run { _ = try $0.query("CREATE TABLE left_open (n int8)") }
+        try await worker.run { connection in
+            try connection.query("BEGIN")
+            try connection.query("INSERT INTO left_open VALUES (1)")
+        }
+        #expect(try await worker.run { $0.isInTransaction } == false)
+        #expect(try await worker.run { try $0.query("SELECT count(*) FROM left_open").decode(Int.self, row: 0, column: 0) } == 0)
+    }
+
+    @Test
+    func poolRunsJobsConcurrently() async throws {
+        let pool = PostgresPool(name: "pgtests-pool", size: 3, connect: try connector())
+        defer { pool.shutdown() }
+        let started = ContinuousClock.now
+        let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await pool.run { connection in
+                        try connection.query("SELECT pg_sleep(0.5)")
+                        return connection.backendPID
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int32]()) { $0.append($1) }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(Set(pids).count == 3)
+        #expect(elapsed < .milliseconds(1_400), "three 0.5 s sleeps on three connections took \(elapsed)")
+    }
+
+    @Test
+    func workerReconnectsAfterTheBackendIsTerminated() async throws {
+        let worker = PostgresWorker(name: "pgtests-reconnect", connect: try connector())
+        defer { worker.shutdown() }
+        let oldPID = try await worker.run { $0.backendPID }
+        let killer = try TemporaryDatabase.connect()
+        try killer.query("SELECT pg_terminate_backend($1, 5000)", oldPID)
+        let error = await #expect(throws: PostgresError.self) { try await worker.run { _ = try $0.query("SELECT 1") } }
+        #expect(error?.isConnectionError == true)
+        let newPID = try await worker.run { connection in
+            try connection.query("SELECT 1")
+            return connection.backendPID
+        }
+        #expect(newPID != oldPID)
+    }
+
+    @Test
+    func connectFailureReachesTheCompletionAndFailsFastDuringBackoff() async throws {
+        let attempts = Mutex(0)
+        let worker = PostgresWorker(name: "pgtests-badport") {
+            attempts.withLock { $0 += 1 }
+            return try Connection("postgresql://liaison@127.0.0.1:1/postgres?connect_timeout=2")
+        }
+        defer { worker.shutdown() }
+        let first = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
+        #expect(first?.code == .connectionFailed)
+        let second = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
+        #expect(second?.code == .connectionFailed)
+        #expect(attempts.withLock { $0 } == 1, "the second job fell inside the 250 ms backoff")
+        try await Task.sleep(for: .milliseconds(300))
+        _ = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
+        #expect(attempts.withLock { $0 } == 2)
+    }
+
+    @Test
+    func shutdownFinishesQueuedJobsThenRefusesNewOnes() async throws {
+        let worker = PostgresWorker(name: "pgtests-shutdown", connect: try connector())
+        let finished = Mutex(0)
+        for _ in 0..<20 {
+            worker.submit({ _ = try $0.query("SELECT pg_sleep(0.01)") }) { result in
+                if case .success = result {
+                    finished.withLock { $0 += 1 }
+                }
+            }
+        }
+        worker.shutdown()
+        #expect(finished.withLock { $0 } == 20)
+        #expect(worker.queueDepth == 0)
+        worker.shutdown()
+        let error = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.message == "worker shut down")
+
+        let pool = PostgresPool(name: "pgtests-pool-shutdown", size: 2, connect: try connector())
+        pool.shutdown()
+        let poolError = await #expect(throws: PostgresError.self) { try await pool.run { $0.backendPID } }
+        #expect(poolError?.message == "worker shut down")
+    }
+
+    @Test
+    func queueDepthCountsWaitingJobs() async throws {
+        let worker = PostgresWorker(name: "pgtests-depth", connect: try connector())
+        defer { worker.shutdown() }
+        let gate = DispatchSemaphore(value: 0)
+        worker.submit({ _ in gate.wait() }) { _ in }
+        for _ in 0..<5 {
+            worker.submit({ _ in }) { _ in }
+        }
+        // The first job may not have been taken yet; then 6 wait.
+        #expect(worker.queueDepth >= 5)
+        gate.signal()
+        try await worker.run { _ in }
+        #expect(worker.queueDepth == 0)
+    }
+}
+
+extension Sequence {
+    /// Maps sequentially with an async transform.
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var values: [T] = []
+        for element in self {
+            values.append(try await transform(element))
+        }
+        return values
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's run command: liaisond on a private, local PostgreSQL that this script sets up.
+#
+#   deploy/run-local.sh [liaisond flags, e.g. --listen 127.0.0.1:7420 --log-level debug]
+#
+# First run: installs missing Debian packages, builds (a few minutes), creates a PostgreSQL
+# cluster in var/pg (port $LIAISON_PG_PORT, default 55432, owned by `postgres` when run as
+# root), migrates, imports the network's accounts from config/network.json and prints demo
+# tokens (also saved in var/demo-tokens.env). Later runs reuse all of it. Ctrl-C stops the
+# daemon gracefully, then the database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/ensure-deps.sh
+
+config=${LIAISON_BUILD_CONFIG:-release}
+echo "run-local: building ($config; the first build takes a few minutes)" >&2
+swift build -c "$config" --product liaisond >&2
+swift build -c "$config" --product liaisonctl >&2
+bin=$(swift build -c "$config" --show-bin-path)
+
+port=${LIAISON_PG_PORT:-55432}
+mkdir -p var
+server_url=$(scripts/pg-cluster.sh start "$root/var/pg" "$port")
+stop_db() { scripts/pg-cluster.sh stop "$root/var/pg"; }
+trap stop_db EXIT
+
+export LIAISON_DATABASE_URL="${server_url%/postgres}/liaison"
+if ! psql "$server_url" -tAc "SELECT 1 FROM pg_database WHERE datname = 'liaison'" | grep -q 1; then
+    psql "$server_url" -qc "CREATE DATABASE liaison" >/dev/null
+fi
+
+"$bin/liaisonctl" migrate --migrations-dir "$root/migrations" >&2
+"$bin/liaisonctl" account import "$root/config/network.json" >&2
+
+if [ ! -s var/demo-tokens.env ]; then
+    {
+        echo "# Demo tokens issued by deploy/run-local.sh; source this file in another terminal."
+        echo "export LIAISON_DATABASE_URL='$LIAISON_DATABASE_URL'"
+        for account in unhcr-mm-sittwe ohchr undp netadmin; do
+            var=$(echo "TOKEN_$account" | tr 'a-z-' 'A-Z_')
+            echo "export $var=$("$bin/liaisonctl" token issue "$account" --label demo)"
+        done
+    } > var/demo-tokens.env
+fi
+
+cat >&2 <<MSG
+
+Liaison is starting on ${LIAISON_LISTEN:-127.0.0.1:7420} with its database at $LIAISON_DATABASE_URL
+Demo tokens (in var/demo-tokens.env; run 'source var/demo-tokens.env' in another terminal):
+$(grep '^export TOKEN_' var/demo-tokens.env | sed 's/^export /  /')
+liaisonctl is at $bin/liaisonctl. Ctrl-C stops the daemon, then the database.
+
+MSG
+"$bin/liaisond" --listen "${LIAISON_LISTEN:-127.0.0.1:7420}" "$@" &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null || true' INT TERM
+wait $daemon || true
+wait $daemon 2>/dev/null || true

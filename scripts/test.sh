@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's test command: every test, against a real, private, throwaway PostgreSQL.
+#
+#   scripts/test.sh [extra `swift test` arguments, e.g. --filter LiaisonCoreTests]
+#
+# 1. installs missing Debian packages (libpq-dev, postgresql), 2. checks formatting,
+# 3. builds the executables the CLI and daemon tests run, 4. starts a PostgreSQL cluster owned
+# by the `postgres` user on a private port and socket directory, 5. runs `swift test`,
+# 6. stops the cluster, whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-deps.sh
+
+echo "== format lint"
+swift format lint --strict --recursive Sources Tests Package.swift
+
+echo "== build"
+swift build --build-tests
+
+port=${LIAISON_TEST_PG_PORT:-55439}
+pgdir=$(mktemp -d /tmp/liaison-test-pg.XXXXXX)
+chmod 755 "$pgdir"
+cleanup() { scripts/pg-cluster.sh stop "$pgdir" || true; rm -rf "$pgdir"; }
+trap cleanup EXIT
+echo "== postgresql on 127.0.0.1:$port ($pgdir)"
+export LIAISON_TEST_DATABASE_URL
+LIAISON_TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$pgdir" "$port")
+export LIAISON_BIN_DIR
+LIAISON_BIN_DIR="$(swift build --show-bin-path)"
+
+echo "== test"
+swift test --skip-build "$@"
