@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(
             name: "LiaisonServerTests",
             dependencies: [
-                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres", "TestSupport",
+                "LiaisonServer", "LiaisonStore", "LiaisonCore", "Postgres", "TestSupport", "LiaisonClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -9,6 +9,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 

@@ -40,7 +40,10 @@ extension ClientCommand {
     }
 
     /// Parses the arguments of `PUB <topic> <size> [k=v …]`, size field first.
-    static func parsePublish(_ line: Substring, arguments tokens: inout TokenCursor) throws(ProtocolError)
+    static func parsePublish(
+        _ line: Substring,
+        arguments tokens: inout TokenCursor
+    ) throws(ProtocolError)
         -> PublishRequest
     {
         let topicToken = tokens.next()

@@ -5,7 +5,9 @@ extension ClientCommand {
     /// a 400); keys this version does not know are kept in ``SubscribeRequest/extra``.
     static func parseSubscribe(arguments tokens: inout TokenCursor) throws(ProtocolError) -> SubscribeRequest {
         guard let sid = tokens.next(), let patternText = tokens.next() else {
-            throw .badRequest("usage: SUB <sid> <pattern> [from=new|all|<seq>|<time>] [durable=<name>] [ack=auto|explicit]")
+            throw .badRequest(
+                "usage: SUB <sid> <pattern> [from=new|all|<seq>|<time>] [durable=<name>] [ack=auto|explicit]"
+            )
         }
         var request = SubscribeRequest(sid: try validSid(sid), pattern: try TopicPattern(patternText))
         let options = try Headers(parsing: tokens)

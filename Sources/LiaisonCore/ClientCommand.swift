@@ -91,17 +91,30 @@ public enum ClientCommand: Sendable, Equatable {
         throw .badRequest("unknown command \(Quote.text(verb))")
     }
 
-    /// Rejects control characters, so that every token is printable text.
+    /// Rejects control characters (C0, DEL and C1), so that every token is printable text.
     ///
-    /// - Throws: ``ProtocolError`` 400 naming the first offending byte.
+    /// - Throws: ``ProtocolError`` 400 naming the first offending character.
     static func checkCharacters(_ line: Substring) throws(ProtocolError) {
-        for byte in line.utf8 where ASCII.isControl(byte) {
+        var previous: UInt8 = 0
+        for byte in line.utf8 {
             if byte == ASCII.tab {
                 throw .badRequest("tab in line: tokens are separated by spaces")
             }
-            let hex = String(byte, radix: 16, uppercase: true)
-            throw .badRequest("control character 0x\(byte < 0x10 ? "0" : "")\(hex) in line")
+            if ASCII.isControl(byte) {
+                throw .badRequest("control character \(hex(byte)) in line")
+            }
+            // 0xC2 0x80...0x9F is the UTF-8 form of the C1 controls U+0080...U+009F.
+            if previous == 0xC2 && (0x80...0x9F).contains(byte) {
+                throw .badRequest("control character U+00\(hex(byte).dropFirst(2)) in line")
+            }
+            previous = byte
         }
+    }
+
+    /// `0x0D`-style text of a byte.
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = String(byte, radix: 16, uppercase: true)
+        return byte < 0x10 ? "0x0\(digits)" : "0x\(digits)"
     }
 
     private static func arguments(

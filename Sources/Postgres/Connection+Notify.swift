@@ -104,7 +104,8 @@ extension Connection {
                 guard remaining > .zero else {
                     break
                 }
-                let milliseconds = remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000
+                let milliseconds =
+                    remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000
                 wait = Int32(clamping: milliseconds + 1)
             }
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)

@@ -31,12 +31,15 @@ public final class Connection {
     /// Opens a connection.
     ///
     /// - Parameter conninfo: A URI (`postgresql://user@host:port/db?...`) or a `key=value` string,
-    ///   as libpq's `PQconnectdb` accepts. `client_encoding` is forced to UTF8.
+    ///   as libpq's `PQconnectdb` accepts. `client_encoding` is forced to UTF8; `connect_timeout`
+    ///   defaults to 10 seconds.
     /// - Throws: `PostgresError(.connectionFailed)` with libpq's message when the server cannot be
     ///   reached or refuses the connection.
     public init(_ conninfo: String) throws {
-        let keywords = ["dbname", "client_encoding"]
-        let values = [conninfo, "UTF8"]
+        // libpq uses the last value of a repeated keyword, and `dbname` expands into the keywords
+        // of the conninfo: so the conninfo can override the default timeout, never the encoding.
+        let keywords = ["connect_timeout", "dbname", "client_encoding"]
+        let values = ["10", conninfo, "UTF8"]
         let connection = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

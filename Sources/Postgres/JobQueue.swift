@@ -19,6 +19,7 @@ final class JobQueue: @unchecked Sendable {
     private var jobs: [PostgresJob] = []
     private var head = 0
     private var isShutDown = false
+    private var startedThreads = 0
     private var liveThreads = 0
     private var threadIDs: Set<ObjectIdentifier> = []
 
@@ -69,6 +70,7 @@ final class JobQueue: @unchecked Sendable {
     func threadStarted() {
         condition.lock()
         defer { condition.unlock() }
+        startedThreads += 1
         liveThreads += 1
         threadIDs.insert(ObjectIdentifier(Thread.current))
     }
@@ -78,23 +80,26 @@ final class JobQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         liveThreads -= 1
+        threadIDs.remove(ObjectIdentifier(Thread.current))
         condition.broadcast()
     }
 
     /// Refuses new jobs, lets the threads drain the queue, and blocks until they all ended —
     /// unless called from one of them, which cannot wait for itself.
     ///
-    /// - Parameter expectedThreads: Threads started but perhaps not yet registered.
-    func shutDown(expectedThreads: Int) {
+    /// - Parameters:
+    ///   - expectedThreads: Threads started but perhaps not yet registered.
+    ///   - wait: `false` to return at once (from a deinit, which may run on a worker thread).
+    func shutDown(expectedThreads: Int, wait: Bool = true) {
         condition.lock()
         defer { condition.unlock() }
         isShutDown = true
         condition.broadcast()
-        if threadIDs.contains(ObjectIdentifier(Thread.current)) {
+        if !wait || threadIDs.contains(ObjectIdentifier(Thread.current)) {
             return
         }
         // Threads register asynchronously; wait until all have started and then ended.
-        while liveThreads > 0 || threadIDs.count < expectedThreads {
+        while liveThreads > 0 || startedThreads < expectedThreads {
             condition.wait()
         }
     }

@@ -30,7 +30,8 @@ extension PostgresArrayElement where Self: PostgresDecodable {
     ///   - type: The column's type OID (the element type is read from the array header).
     /// - Returns: The array.
     /// - Throws: `PostgresError(.decoding)` on a malformed array or an element that does not decode.
-    public static func decodePostgresArray(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> [Self] {
+    public static func decodePostgresArray(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> [Self]
+    {
         try BinaryArray.decode(bytes) { element, elementType in try Self.decode(from: element, type: elementType) }
     }
 }
@@ -42,7 +43,8 @@ extension UInt8: PostgresArrayElement {
     }
 
     /// Decodes `bytea`.
-    public static func decodePostgresArray(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> [UInt8] {
+    public static func decodePostgresArray(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> [UInt8]
+    {
         guard type == .bytea else {
             throw PostgresError(.decoding, "cannot decode \(type) as [UInt8] (bytea)")
         }
@@ -76,7 +78,10 @@ extension Array: PostgresArrayElement where Element == UInt8 {
     }
 
     /// Decodes `bytea[]`.
-    public static func decodePostgresArray(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> [[UInt8]] {
+    public static func decodePostgresArray(
+        from bytes: UnsafeRawBufferPointer,
+        type: PostgresDataType
+    ) throws -> [[UInt8]] {
         try BinaryArray.decode(bytes) { element, elementType in
             try [UInt8].decode(from: element, type: elementType)
         }

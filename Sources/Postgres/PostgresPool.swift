@@ -52,6 +52,11 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    deinit {
+        // Without this, a forgotten worker's threads would wait on the queue forever.
+        queue.shutDown(expectedThreads: size, wait: false)
+    }
+
     /// The number of jobs waiting for a free thread.
     public var queueDepth: Int { queue.depth }
 

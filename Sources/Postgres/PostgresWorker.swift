@@ -61,6 +61,11 @@ public final class PostgresWorker: Sendable {
         }
     }
 
+    deinit {
+        // Without this, a forgotten worker's threads would wait on the queue forever.
+        queue.shutDown(expectedThreads: 1, wait: false)
+    }
+
     /// The number of jobs waiting to start.
     public var queueDepth: Int { queue.depth }
 

@@ -12,6 +12,7 @@ import Testing
         ("  QUIT  ", .quit),
         ("AUTH ohchr s3cr3t", .auth(account: "ohchr", token: "s3cr3t")),
         ("auth   un-women   tok=en/+", .auth(account: "un-women", token: "tok=en/+")),
+        ("AUTH ohchr \u{A0}t\u{F6}k\u{1F511}", .auth(account: "ohchr", token: "\u{A0}t\u{F6}k\u{1F511}")),
         ("ACK s1 42", .ack(sid: "s1", seq: 42)),
         ("ack s1 9223372036854775807", .ack(sid: "s1", seq: Int64.max)),
         ("UNSUB s1", .unsubscribe(sid: "s1")),
@@ -50,6 +51,8 @@ import Testing
         ("PING\r", "control character 0x0D"),
         ("PING\u{0}", "control character 0x00"),
         ("QUIT\u{7F}", "control character 0x7F"),
+        ("AUTH ohchr tok\u{85}en", "control character U+0085"),
+        ("AUTH ohchr tok\u{9F}", "control character U+009F"),
     ])
     func rejectsBadLines(line: String, reason: String) {
         let error = #expect(throws: ProtocolError.self) { try ClientCommand.parse(line[...]) }
@@ -61,8 +64,10 @@ import Testing
     @Test(arguments: [
         ("PUB hq.ohchr 5", "hq.ohchr", 5, ""),
         ("pub hq.ohchr 0", "hq.ohchr", 0, ""),
-        ("PUB  field.mm.sittwe.early-warning  1024  id=ew-7 prio=flash", "field.mm.sittwe.early-warning", 1024,
-            "id=ew-7 prio=flash"),
+        (
+            "PUB  field.mm.sittwe.early-warning  1024  id=ew-7 prio=flash", "field.mm.sittwe.early-warning", 1024,
+            "id=ew-7 prio=flash"
+        ),
         ("PUB a 007 class=public x-source=field", "a", 7, "class=public x-source=field"),
     ])
     func parsesPublish(line: String, topic: String, size: Int, headers: String) throws {

@@ -22,9 +22,12 @@ struct ArrayCodecTests {
     func int8ArrayRoundTrips(count: Int) throws {
         let connection = try TemporaryDatabase.connect()
         let values = (0..<count).map { Int64($0) * 1_000_003 - 7 }
-        let result = try connection.query("SELECT $1::int8[], coalesce(sum(x), 0)::int8 FROM unnest($1::int8[]) AS x", [
-            values.postgresBind
-        ])
+        let result = try connection.query(
+            "SELECT $1::int8[], coalesce(sum(x), 0)::int8 FROM unnest($1::int8[]) AS x",
+            [
+                values.postgresBind
+            ]
+        )
         #expect(try result.decode([Int64].self, row: 0, column: 0) == values)
         #expect(try result.decode(Int64.self, row: 0, column: 1) == values.reduce(0, +))
     }

@@ -32,7 +32,9 @@ struct CodecTests {
         #expect(try roundTrip(value, cast: "bool") == value)
     }
 
-    @Test(arguments: [0.0, -1.5, Double.pi, Double.greatestFiniteMagnitude, -Double.infinity, Double.leastNonzeroMagnitude])
+    @Test(arguments: [
+        0.0, -1.5, Double.pi, Double.greatestFiniteMagnitude, -Double.infinity, Double.leastNonzeroMagnitude,
+    ])
     func doubleRoundTrips(value: Double) throws {
         #expect(try roundTrip(value, cast: "float8") == value)
     }

@@ -26,6 +26,14 @@ struct ConnectionTests {
     }
 
     @Test
+    func clientEncodingIsAlwaysUTF8() throws {
+        let connection = try Connection(TemporaryDatabase.currentURL() + "?client_encoding=LATIN1")
+        #expect(try connection.query("SHOW client_encoding").decode(String.self, row: 0, column: 0) == "UTF8")
+        let text = "ünïcødé 日本語"
+        #expect(try connection.query("SELECT $1::text", text).decode(String.self, row: 0, column: 0) == text)
+    }
+
+    @Test
     func badPortIsAConnectionFailure() throws {
         let error = #expect(throws: PostgresError.self) {
             try Connection("postgresql://liaison@127.0.0.1:1/postgres?connect_timeout=2")
@@ -40,7 +48,9 @@ struct ConnectionTests {
         let connection = try TemporaryDatabase.connect()
         try connection.query("CREATE TABLE dup (id int8 PRIMARY KEY)")
         try connection.query("INSERT INTO dup VALUES ($1)", Int64(1))
-        let error = #expect(throws: PostgresError.self) { try connection.query("INSERT INTO dup VALUES ($1)", Int64(1)) }
+        let error = #expect(throws: PostgresError.self) {
+            try connection.query("INSERT INTO dup VALUES ($1)", Int64(1))
+        }
         #expect(error?.code == .server)
         #expect(error?.sqlState == "23505")
         #expect(error?.detail?.contains("(id)=(1)") == true)
@@ -130,10 +140,14 @@ struct ConnectionTests {
     @Test
     func scriptRunsSeveralStatementsAndStopsAtTheFirstError() throws {
         let connection = try TemporaryDatabase.connect()
-        try connection.execute(script: "CREATE TABLE scripted (n int8); INSERT INTO scripted VALUES (1); INSERT INTO scripted VALUES (2);")
+        try connection.execute(
+            script: "CREATE TABLE scripted (n int8); INSERT INTO scripted VALUES (1); INSERT INTO scripted VALUES (2);"
+        )
         #expect(try connection.query("SELECT count(*) FROM scripted").decode(Int64.self, row: 0, column: 0) == 2)
         let error = #expect(throws: PostgresError.self) {
-            try connection.execute(script: "INSERT INTO scripted VALUES (3); SELECT * FROM missing_table; INSERT INTO scripted VALUES (4);")
+            try connection.execute(
+                script: "INSERT INTO scripted VALUES (3); SELECT * FROM missing_table; INSERT INTO scripted VALUES (4);"
+            )
         }
         #expect(error?.sqlState == "42P01")
         // One simple-protocol query string is one implicit transaction: nothing of it stays.

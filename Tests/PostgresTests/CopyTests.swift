@@ -71,7 +71,9 @@ struct CopyTests {
             try connection.copyFrom("COPY (SELECT 1) TO STDOUT") { _ in }
         }
         #expect(copyOut?.code == .copyFailed)
-        let missing = #expect(throws: PostgresError.self) { try connection.copyFrom("COPY nowhere FROM STDIN") { _ in } }
+        let missing = #expect(throws: PostgresError.self) {
+            try connection.copyFrom("COPY nowhere FROM STDIN") { _ in }
+        }
         #expect(missing?.sqlState == "42P01")
         #expect(try connection.query("SELECT 1").rowCount == 1)
     }

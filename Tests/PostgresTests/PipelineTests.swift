@@ -53,7 +53,9 @@ struct PipelineTests {
         try connection.prepare("piped_insert", "INSERT INTO piped_prepared VALUES ($1::int8)")
         let statements = (1...100).map { Statement(prepared: "piped_insert", [Int64($0).postgresBind]) }
         #expect(try connection.pipeline(statements).count == 100)
-        #expect(try connection.query("SELECT count(*) FROM piped_prepared").decode(Int64.self, row: 0, column: 0) == 100)
+        #expect(
+            try connection.query("SELECT count(*) FROM piped_prepared").decode(Int64.self, row: 0, column: 0) == 100
+        )
     }
 
     @Test
@@ -65,5 +67,8 @@ struct PipelineTests {
             try connection.pipeline([Statement("SELECT 1"), Statement("SELECT 2")])
         }
         #expect(error?.isConnectionError == true)
+        try connection.reset()
+        #expect(try connection.pipeline([Statement("SELECT 1"), Statement("SELECT 2")]).count == 2)
+        #expect(try connection.query("SELECT 3").rowCount == 1)
     }
 }

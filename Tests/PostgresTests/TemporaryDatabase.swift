@@ -26,7 +26,9 @@ struct TemporaryDatabase: SuiteTrait, TestScoping {
         let connection = try Connection(admin)
         try connection.query("CREATE DATABASE " + connection.quoteIdentifier(String(name)))
         defer {
-            _ = try? connection.query("DROP DATABASE IF EXISTS " + connection.quoteIdentifier(String(name)) + " WITH (FORCE)")
+            _ = try? connection.query(
+                "DROP DATABASE IF EXISTS " + connection.quoteIdentifier(String(name)) + " WITH (FORCE)"
+            )
             connection.close()
         }
         var components = try #require(URLComponents(string: admin), "\(Self.environmentKey) is not a URL: \(admin)")

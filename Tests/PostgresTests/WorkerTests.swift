@@ -15,24 +15,27 @@ struct WorkerTests {
     func jobsRunInSubmissionOrderOnOneConnection() async throws {
         let worker = PostgresWorker(name: "pgtests-order", connect: try connector())
         defer { worker.shutdown() }
-        let seen = Mutex<[(Int, Int32)]>([])
+        let seen = Mutex<[Int]>([])
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             for index in 0..<200 {
-                worker.submit({ connection in
-                    try connection.query("SELECT $1::int8", Int64(index)).decode(Int64.self, row: 0, column: 0)
-                }) { result in
-                    let value = (try? result.get()).map(Int.init) ?? -1
-                    let count = seen.withLock { entries -> Int in
-                        entries.append((value, Int32(Thread.current.name?.count ?? 0)))
-                        return entries.count
+                worker.submit(
+                    { connection in
+                        try connection.query("SELECT $1::int8", Int64(index)).decode(Int64.self, row: 0, column: 0)
+                    },
+                    completion: { result in
+                        let value = (try? result.get()).map(Int.init) ?? -1
+                        let count = seen.withLock { values -> Int in
+                            values.append(value)
+                            return values.count
+                        }
+                        if count == 200 {
+                            done.resume()
+                        }
                     }
-                    if count == 200 {
-                        done.resume()
-                    }
-                }
+                )
             }
         }
-        #expect(seen.withLock { $0.map(\.0) } == Array(0..<200))
+        #expect(seen.withLock { $0 } == Array(0..<200))
         let pids = try await (0..<5).asyncMap { _ in try await worker.run { $0.backendPID } }
         #expect(Set(pids).count == 1)
     }
@@ -59,28 +62,47 @@ struct WorkerTests {
             try connection.query("INSERT INTO left_open VALUES (1)")
         }
         #expect(try await worker.run { $0.isInTransaction } == false)
-        #expect(try await worker.run { try $0.query("SELECT count(*) FROM left_open").decode(Int.self, row: 0, column: 0) } == 0)
+        #expect(
+            try await worker.run { try $0.query("SELECT count(*) FROM left_open").decode(Int.self, row: 0, column: 0) }
+                == 0
+        )
     }
 
     @Test
     func poolRunsJobsConcurrently() async throws {
         let pool = PostgresPool(name: "pgtests-pool", size: 3, connect: try connector())
         defer { pool.shutdown() }
-        let started = ContinuousClock.now
-        let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+        // Each job records when it ran on its pool thread; the intervals must overlap, which
+        // holds however late the test's own tasks get scheduled.
+        let runs = Mutex<[(pid: Int32, start: ContinuousClock.Instant, end: ContinuousClock.Instant)]>([])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             for _ in 0..<3 {
-                group.addTask {
-                    try await pool.run { connection in
-                        try connection.query("SELECT pg_sleep(0.5)")
-                        return connection.backendPID
+                pool.submit(
+                    { connection in
+                        let start = ContinuousClock.now
+                        _ = try connection.query("SELECT pg_sleep(0.5)")
+                        return (connection.backendPID, start, ContinuousClock.now)
+                    },
+                    completion: { result in
+                        let finished = runs.withLock { entries -> Int in
+                            if let run = try? result.get() {
+                                entries.append(run)
+                            }
+                            return entries.count
+                        }
+                        if finished == 3 || (try? result.get()) == nil {
+                            done.resume()
+                        }
                     }
-                }
+                )
             }
-            return try await group.reduce(into: [Int32]()) { $0.append($1) }
         }
-        let elapsed = ContinuousClock.now - started
-        #expect(Set(pids).count == 3)
-        #expect(elapsed < .milliseconds(1_400), "three 0.5 s sleeps on three connections took \(elapsed)")
+        let recorded = runs.withLock { $0 }
+        try #require(recorded.count == 3)
+        #expect(Set(recorded.map(\.pid)).count == 3)
+        let latestStart = try #require(recorded.map(\.start).max())
+        let earliestEnd = try #require(recorded.map(\.end).min())
+        #expect(latestStart < earliestEnd, "the three 0.5 s sleeps did not overlap")
     }
 
     @Test
@@ -107,11 +129,31 @@ struct WorkerTests {
             return try Connection("postgresql://liaison@127.0.0.1:1/postgres?connect_timeout=2")
         }
         defer { worker.shutdown() }
-        let first = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
-        #expect(first?.code == .connectionFailed)
-        let second = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
-        #expect(second?.code == .connectionFailed)
-        #expect(attempts.withLock { $0 } == 1, "the second job fell inside the 250 ms backoff")
+        // Two jobs queued back to back: the first tries to connect, the second falls inside the
+        // 250 ms backoff and fails with the same error without a second attempt.
+        let outcomes = Mutex<[PostgresError?]>([])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for _ in 0..<2 {
+                worker.submit(
+                    { $0.backendPID },
+                    completion: { result in
+                        let count = outcomes.withLock { entries -> Int in
+                            if case .failure(let error) = result {
+                                entries.append(error as? PostgresError)
+                            } else {
+                                entries.append(nil)
+                            }
+                            return entries.count
+                        }
+                        if count == 2 {
+                            done.resume()
+                        }
+                    }
+                )
+            }
+        }
+        #expect(outcomes.withLock { $0.map { $0?.code } } == [.connectionFailed, .connectionFailed])
+        #expect(attempts.withLock { $0 } == 1)
         try await Task.sleep(for: .milliseconds(300))
         _ = await #expect(throws: PostgresError.self) { try await worker.run { $0.backendPID } }
         #expect(attempts.withLock { $0 } == 2)
@@ -122,11 +164,14 @@ struct WorkerTests {
         let worker = PostgresWorker(name: "pgtests-shutdown", connect: try connector())
         let finished = Mutex(0)
         for _ in 0..<20 {
-            worker.submit({ _ = try $0.query("SELECT pg_sleep(0.01)") }) { result in
-                if case .success = result {
-                    finished.withLock { $0 += 1 }
+            worker.submit(
+                { _ = try $0.query("SELECT pg_sleep(0.01)") },
+                completion: { result in
+                    if case .success = result {
+                        finished.withLock { $0 += 1 }
+                    }
                 }
-            }
+            )
         }
         worker.shutdown()
         #expect(finished.withLock { $0 } == 20)
@@ -147,9 +192,9 @@ struct WorkerTests {
         let worker = PostgresWorker(name: "pgtests-depth", connect: try connector())
         defer { worker.shutdown() }
         let gate = DispatchSemaphore(value: 0)
-        worker.submit({ _ in gate.wait() }) { _ in }
+        worker.submit({ _ in gate.wait() }, completion: { _ in })
         for _ in 0..<5 {
-            worker.submit({ _ in }) { _ in }
+            worker.submit({ _ in }, completion: { _ in })
         }
         // The first job may not have been taken yet; then 6 wait.
         #expect(worker.queueDepth >= 5)

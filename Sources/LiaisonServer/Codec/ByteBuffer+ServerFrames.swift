@@ -8,7 +8,10 @@ extension ByteBuffer {
     /// - Parameter line: The line without line ending, e.g. from ``ServerLine`` or
     ///   ``ProtocolError/replyLine``; it must not contain CR or LF.
     public mutating func writeReply(_ line: String) {
-        assert(!line.utf8.contains(UInt8(ascii: "\n")) && !line.utf8.contains(UInt8(ascii: "\r")), "a reply is one line")
+        assert(
+            !line.utf8.contains(UInt8(ascii: "\n")) && !line.utf8.contains(UInt8(ascii: "\r")),
+            "a reply is one line"
+        )
         self.writeString(line)
         self.writeInteger(UInt8(ascii: "\n"))
     }

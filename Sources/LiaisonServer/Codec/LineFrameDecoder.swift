@@ -163,7 +163,7 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 }
                 self.state = .awaitingPayload(.valid(request), size: request.size)
                 return nil
-            } catch where error.closesConnection {
+            } catch  where error.closesConnection {
                 throw error
             } catch {
                 lineError = error

@@ -130,7 +130,8 @@ extension ClientSession {
         case .failure(let error) where error.code == .unavailable:
             self.fill(ticket, line: ProtocolError(.unavailable, "storage unavailable, message not stored").replyLine)
         case .failure:
-            self.fill(ticket, line: ProtocolError(.internal, "message not stored").replyLine)
+            // The database refused the row: still a storage failure from the client's side.
+            self.fill(ticket, line: ProtocolError(.unavailable, "storage refused the message, not stored").replyLine)
         }
         self.flushIfNeeded()
     }

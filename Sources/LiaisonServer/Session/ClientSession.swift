@@ -29,6 +29,8 @@ final class ClientSession: ChannelInboundHandler {
     var authInFlight = false
     /// Set by `QUIT` or shutdown: take no more commands, close once every reply is out.
     var closing = false
+    /// Set by graceful shutdown: commands that still arrive get `ERR 503`.
+    var draining = false
     var needsFlush = false
 
     init(shared: SessionContext, remote: String) {
@@ -71,6 +73,12 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         self.pingsOutstanding = 0
+        if self.draining {
+            // Read before shutdown began: still one reply per command, and nothing is stored.
+            if case .command(.pong) = frame { return }
+            self.send(line: ProtocolError(.unavailable, "server shutting down, not processed").replyLine)
+            return
+        }
         if self.closing { return }
         if self.authInFlight {
             self.deferred.append(frame)
@@ -183,7 +191,9 @@ final class ClientSession: ChannelInboundHandler {
     func drain() {
         guard let context = self.context else { return }
         self.closing = true
+        self.draining = true
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         self.closeIfDone()
+        self.flushIfNeeded()
     }
 }

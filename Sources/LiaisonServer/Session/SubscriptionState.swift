@@ -88,8 +88,9 @@ struct SubscriptionState {
 
     /// The connection drained below its low-water mark: resume reading pages if one is due.
     mutating func writable() -> Action {
-        guard case .catchingUp(let held, let bytes, let overflowed, false) = self.mode else { return .none }
-        self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: overflowed, reading: true)
+        guard case .catchingUp(let held, let bytes, _, false) = self.mode else { return .none }
+        // The read starts now, so it sees everything dropped so far: only later drops need another.
+        self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: false, reading: true)
         return .deliverThenRead([], after: self.lastDelivered)
     }
 

@@ -104,12 +104,48 @@ final class GroupCommitWriter: Sendable {
         let messages = batch.map(\.message)
         self.worker.submit(
             { connection in try MessageLog().append(messages, on: connection) },
-            completion: { result in self.finish(batch, result.mapError { StoreError.wrap($0) }) }
+            completion: { result in
+                switch result.mapError(StoreError.wrap) {
+                case .failure(let error) where error.code != .unavailable && batch.count > 1:
+                    // One bad row fails its whole transaction: commit the rows one by one so a
+                    // single poison message cannot cost every other publisher in the batch.
+                    self.logger.warning(
+                        "batch refused, retrying its messages one by one",
+                        metadata: [LogKey.error: "\(error)"]
+                    )
+                    self.commitOneByOne(batch[...])
+                case let outcome:
+                    self.finish(batch, outcome)
+                }
+            }
         )
     }
 
-    /// Runs on the worker thread after the commit returned.
+    private func commitOneByOne(_ rest: ArraySlice<Pending>) {
+        guard let first = rest.first else { return self.finish([], .success(nil)) }
+        let message = first.message
+        self.worker.submit(
+            { connection in try MessageLog().append([message], on: connection) },
+            completion: { result in
+                let remaining = rest.dropFirst()
+                if remaining.isEmpty {
+                    self.finish([first], result.mapError(StoreError.wrap))
+                } else {
+                    self.deliver([first], result.mapError(StoreError.wrap))
+                    self.commitOneByOne(remaining)
+                }
+            }
+        )
+    }
+
+    /// Runs on the worker thread after the commit returned: answer, fan out, start the next batch.
     private func finish(_ batch: [Pending], _ result: Result<MessageLog.Appended?, StoreError>) {
+        self.deliver(batch, result)
+        self.startNextOrIdle()
+    }
+
+    /// Fans a committed batch out and answers its publishers (or answers them with the failure).
+    private func deliver(_ batch: [Pending], _ result: Result<MessageLog.Appended?, StoreError>) {
         switch result {
         case .success(let appended?):
             var stored: [Message] = []
@@ -133,10 +169,13 @@ final class GroupCommitWriter: Sendable {
         case .failure(let error):
             self.logger.error(
                 "publish batch failed",
-                metadata: ["batch.count": "\(batch.count)", "error": "\(error)"]
+                metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
             )
             Self.complete(batch) { _ in .failure(error) }
         }
+    }
+
+    private func startNextOrIdle() {
         let (next, waiters) = self.state.withLockedValue { state -> (Bool, [@Sendable () -> Void]) in
             if state.queue.isEmpty {
                 state.inFlight = false

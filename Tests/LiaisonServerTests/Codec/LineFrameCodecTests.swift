@@ -5,7 +5,7 @@ import NIOEmbedded
 import NIOTestUtils
 import Testing
 
-@Suite struct LineFrameDecoderTests {
+@Suite struct LineFrameCodecTests {
     // MARK: Helpers
 
     private static func buffer(_ bytes: [UInt8]) -> ByteBuffer {
@@ -157,7 +157,7 @@ import Testing
         ("PUB hq 9999999999999999999\n", .payloadTooLarge),
         ("PUB hq..bad 1048577\n", .payloadTooLarge),
         ("PUB hq 3\nabcd\n", .badRequest),
-        ("PUB hq 3\nab\n\n", .badRequest),
+        ("PUB hq 3\nab\nPING\n", .badRequest),
         ("PUB hq 3\nabc\rX", .badRequest),
         ("PUB hq 3\nabcPING\n", .badRequest),
     ])
@@ -172,7 +172,14 @@ import Testing
         let decoder = LineFrameDecoder(maxLineLength: 64, maxPayload: 10)
         #expect(try Self.decode(Array("PUB a 10\n0123456789\n".utf8), decoder: decoder).count == 1)
         for error in Self.fatalError(Array("PUB a 11\n01234567890\n".utf8), decoder: decoder) {
-            #expect(error == ProtocolError(.payloadTooLarge, "payload of 11 bytes exceeds max_payload 10", closesConnection: true))
+            #expect(
+                error
+                    == ProtocolError(
+                        .payloadTooLarge,
+                        "payload of 11 bytes exceeds max_payload 10",
+                        closesConnection: true
+                    )
+            )
         }
     }
 

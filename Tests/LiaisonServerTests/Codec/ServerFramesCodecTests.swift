@@ -4,7 +4,7 @@ import LiaisonServer
 import NIOCore
 import Testing
 
-@Suite struct ServerFramesTests {
+@Suite struct ServerFramesCodecTests {
     @Test func writesReplyLinesWithLineFeed() {
         var buffer = ByteBuffer()
         buffer.writeReply(ServerLine.published(seq: 9))

@@ -1,0 +1,36 @@
+import ArgumentParser
+import LiaisonStore
+
+/// `liaisonctl token revoke`.
+struct TokenRevoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke one token of an account (--token) or all of them (--all)."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "The account.")
+    var account: String
+
+    @Option(help: ArgumentHelp("The token to revoke.", valueName: "token"))
+    var token: String?
+
+    @Flag(help: "Revoke every live token of the account.")
+    var all = false
+
+    func validate() throws {
+        guard (self.token != nil) != self.all else {
+            throw ValidationError("pass exactly one of --token <token> and --all")
+        }
+    }
+
+    func run() async throws {
+        let account = self.account
+        let token = self.token
+        let count = try await self.database.run { connection in
+            try Credentials().revoke(account: account, token: token, on: connection)
+        }
+        print("revoked \(count) token\(count == 1 ? "" : "s") of \(account)")
+    }
+}
