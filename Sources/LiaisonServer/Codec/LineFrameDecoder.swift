@@ -163,9 +163,10 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 }
                 self.state = .awaitingPayload(.valid(request), size: request.size)
                 return nil
-            } catch  where error.closesConnection {
-                throw error
             } catch {
+                guard !error.closesConnection else {
+                    throw error
+                }
                 lineError = error
             }
         } else {
@@ -218,11 +219,12 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     /// The line as a string, and whether its bytes were valid UTF-8; invalid bytes are
     /// replaced (U+FFFD) so that the size field of a bad `PUB` line can still be read.
     private static func text(of bytes: UnsafeRawBufferPointer) -> (String, Bool) {
-        let typed = bytes.assumingMemoryBound(to: UInt8.self)
-        if let valid = String(validating: typed, as: UTF8.self) {
-            return (valid, true)
+        bytes.withMemoryRebound(to: UInt8.self) { typed in
+            if let valid = String(validating: typed, as: UTF8.self) {
+                return (valid, true)
+            }
+            return (String(decoding: typed, as: UTF8.self), false)
         }
-        return (String(decoding: typed, as: UTF8.self), false)
     }
 
     private static func lineTooLong(_ maxLineLength: Int) -> ProtocolError {

@@ -15,6 +15,8 @@ public final class LiaisonServer: Service, Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
+    /// What the server has done since ``run()`` started (connections, publishes, catch-ups).
+    public let counters = ServerCounters()
     private let ready = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
 
     /// Creates the server; nothing is opened until ``run()``.
@@ -70,7 +72,8 @@ public final class LiaisonServer: Service, Sendable {
             nodeName: self.configuration.nodeName,
             logger: self.logger,
             registry: ConnectionRegistry(),
-            ids: IDGenerator()
+            ids: IDGenerator(),
+            counters: self.counters
         )
         let channel: any Channel
         do {

@@ -31,20 +31,20 @@ extension ClientSession {
         case .ack(let sid, let seq):
             guard self.requireAccount() else { return }
             guard self.subscriptions[sid] != nil else { return self.send(line: Self.noSuchSubscription(sid)) }
-            self.send(line: "OK ACK \(seq)")
+            self.send(line: ServerLine.acknowledged(seq: seq))
         case .unsubscribe(let sid):
             guard self.requireAccount() else { return }
             guard let state = self.subscriptions.removeValue(forKey: sid) else {
                 return self.send(line: Self.noSuchSubscription(sid))
             }
             self.shared.router.unsubscribe(state.pattern, subscriptionID: state.subscriptionID)
-            self.send(line: "OK UNSUB \(sid)")
+            self.send(line: ServerLine.unsubscribed(sid: sid))
         case .ping:
-            self.send(line: "PONG")
+            self.send(line: ServerLine.pong)
         case .pong:
             break
         case .quit:
-            self.send(line: "OK BYE")
+            self.send(line: ServerLine.bye)
             self.closing = true
             self.closeIfDone()
         }
@@ -87,7 +87,7 @@ extension ClientSession {
             self.account = account
             self.logger[metadataKey: LogKey.account] = "\(account.name)"
             self.logger.info("authenticated")
-            self.fill(ticket, line: "OK AUTH \(account.name)")
+            self.fill(ticket, line: ServerLine.authenticated(account: account.name))
         case .success(nil):
             self.logger.notice("authentication failed", metadata: [LogKey.account: "\(name)"])
             self.fill(ticket, line: ProtocolError(.unauthorized, "invalid account or token").replyLine)
@@ -126,10 +126,13 @@ extension ClientSession {
     private func published(_ ticket: OutboundQueue.Ticket, _ result: Result<Message, StoreError>) {
         switch result {
         case .success(let message):
-            self.fill(ticket, line: "OK PUB \(message.seq)")
+            self.shared.counters.add(\.published)
+            self.fill(ticket, line: ServerLine.published(seq: message.seq, duplicate: false))
         case .failure(let error) where error.code == .unavailable:
+            self.shared.counters.add(\.publishFailures)
             self.fill(ticket, line: ProtocolError(.unavailable, "storage unavailable, message not stored").replyLine)
         case .failure:
+            self.shared.counters.add(\.publishFailures)
             // The database refused the row: still a storage failure from the client's side.
             self.fill(ticket, line: ProtocolError(.unavailable, "storage refused the message, not stored").replyLine)
         }
@@ -198,7 +201,7 @@ extension ClientSession {
         // Route first, read the log second: see SubscriptionState for why this leaves no gap.
         self.subscriptions[request.sid] = state
         self.shared.router.subscribe(request.pattern, sid: request.sid, subscriptionID: id, sink: sink)
-        self.send(line: "OK SUB \(request.sid)")
+        self.send(line: ServerLine.subscribed(sid: request.sid))
         if !state.isLive {
             self.readPage(sid: request.sid, subscriptionID: id, after: state.lastDelivered, startingAt: replayTime)
         }

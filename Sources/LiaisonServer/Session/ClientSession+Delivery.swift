@@ -13,8 +13,16 @@ extension ClientSession {
             guard var state = self.subscriptions[delivery.sid], state.subscriptionID == delivery.subscriptionID else {
                 continue
             }
+            let wasLive = state.isLive
             let action = state.live(delivery.message, canWrite: self.canWrite)
             self.subscriptions[delivery.sid] = state
+            if wasLive && !state.isLive {
+                self.shared.counters.add(\.catchUps)
+                self.logger.info(
+                    "subscriber reads slower than messages arrive: catching up from the log",
+                    metadata: [LogKey.sid: "\(delivery.sid)", "liaison.seq": "\(state.lastDelivered)"]
+                )
+            }
             self.perform(action, sid: delivery.sid)
         }
         self.flushIfNeeded()
@@ -42,6 +50,7 @@ extension ClientSession {
 
     private func write(_ messages: [Message], sid: String) {
         guard let context = self.context, !messages.isEmpty else { return }
+        self.shared.counters.add(\.delivered, messages.count)
         for message in messages {
             var buffer = context.channel.allocator.buffer(capacity: 96 + message.payload.count)
             buffer.writeMessage(sid: sid, message: message)
@@ -90,6 +99,7 @@ extension ClientSession {
         guard var state = self.subscriptions[sid], state.subscriptionID == subscriptionID else { return }
         switch result {
         case .success(let page):
+            self.shared.counters.add(\.replayPages)
             let action = state.page(page, isLast: page.count < self.shared.limits.replayPageSize, canWrite: true)
             self.subscriptions[sid] = state
             self.perform(action, sid: sid)

@@ -49,6 +49,7 @@ final class ClientSession: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         self.shared.registry.add(context.channel)
+        self.shared.counters.add(\.connections)
         self.logger.debug("connection opened")
         let greeting = ServerLine.greeting(
             node: self.shared.nodeName,
@@ -133,7 +134,7 @@ final class ClientSession: ChannelInboundHandler {
             return
         }
         self.pingsOutstanding += 1
-        self.send(line: "PING")
+        self.send(line: ServerLine.ping)
         self.flushIfNeeded()
     }
 

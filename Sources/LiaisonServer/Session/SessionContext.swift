@@ -12,6 +12,7 @@ struct SessionContext: Sendable {
     var logger: Logger
     var registry: ConnectionRegistry
     var ids: IDGenerator
+    var counters: ServerCounters
 }
 
 /// Hands out daemon-wide unique numbers for connections and subscriptions.

@@ -60,7 +60,7 @@ import Testing
     @Test func replayFromSeqThenLiveHasNoGapAndNoDuplicate() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
-        try await TestDaemon.run(db, configure: { $0.limits.replayPageSize = 16 }) { daemon in
+        try await TestDaemon.run(db, limits: .with { $0.replayPageSize = 16 }) { daemon in
             let publisher = try await daemon.client("undp")
             let before = try await publisher.publishPipelined(
                 (0..<100).map { (topic: "field.ba.sarajevo.report", payload: Array("old \($0)".utf8), headers: []) }

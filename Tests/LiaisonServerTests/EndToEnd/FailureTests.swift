@@ -84,7 +84,7 @@ import Testing
     @Test func malformedPublishKeepsTheStreamInSyncButOversizeCloses() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
-        try await TestDaemon.run(db, configure: { $0.limits.maxPayload = 1024 }) { daemon in
+        try await TestDaemon.run(db, limits: .with { $0.maxPayload = 1024 }) { daemon in
             let client = try await daemon.client("ohchr")
             // Bad topic, valid size: the payload (holding a line that looks like a command) is skipped.
             try await client.sendRaw(Array("PUB bad..topic 10\nPING\nPING\n\n".utf8))
@@ -105,7 +105,7 @@ import Testing
     @Test func silentClientsArePingedThenClosed() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
-        try await TestDaemon.run(db, configure: { $0.limits.pingIntervalMilliseconds = 150 }) { daemon in
+        try await TestDaemon.run(db, limits: .with { $0.pingIntervalMilliseconds = 150 }) { daemon in
             // The client library answers PING with PONG, so it stays connected across several intervals.
             let polite = try await daemon.client("ohchr")
             try await Task.sleep(for: .milliseconds(700))

@@ -14,6 +14,8 @@ import TestSupport
 struct TestDaemon {
     let port: Int
     let tokens: [String: String]
+    /// The server's running totals.
+    let counters: ServerCounters
 
     /// Accounts every end-to-end test can use.
     static let accounts = ["ohchr", "unhcr", "undp", "unhcr-mm-sittwe", "undp-ba-sarajevo"]
@@ -37,10 +39,10 @@ struct TestDaemon {
     /// Runs `body` against a daemon serving `db`.
     ///
     /// - Parameters:
-    ///   - configure: Adjusts the configuration (limits, page size) before start.
+    ///   - limits: Per-connection limits for this daemon.
     static func run<T: Sendable>(
         _ db: TestDatabase,
-        configure: (inout ServerConfiguration) -> Void = { _ in },
+        limits: ServerConfiguration.Limits = .init(),
         _ body: @Sendable (TestDaemon) async throws -> T
     ) async throws -> T {
         let tokens = try Self.seed(db)
@@ -48,7 +50,7 @@ struct TestDaemon {
         configuration.port = 0
         configuration.eventLoopThreads = 2
         configuration.readPoolSize = 2
-        configure(&configuration)
+        configuration.limits = limits
         var logger = Logger(label: "liaisond-test")
         logger.logLevel = .warning
         let server = LiaisonServer(configuration: configuration, logger: logger)
@@ -57,7 +59,7 @@ struct TestDaemon {
             tasks.addTask { try await group.run() }
             do {
                 let address = try await server.listeningAddress()
-                let result = try await body(TestDaemon(port: address.port!, tokens: tokens))
+                let result = try await body(TestDaemon(port: address.port!, tokens: tokens, counters: server.counters))
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
@@ -85,7 +87,7 @@ struct TestDaemon {
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let address = try await server.listeningAddress()
-            let result = try await body(TestDaemon(port: address.port!, tokens: tokens)) {
+            let result = try await body(TestDaemon(port: address.port!, tokens: tokens, counters: server.counters)) {
                 await group.triggerGracefulShutdown()
             }
             await group.triggerGracefulShutdown()
@@ -127,4 +129,13 @@ func collect(_ client: LiaisonClient, count: Int, timeout: Duration = .seconds(2
 struct TimedOut: Error, CustomStringConvertible {
     var expected: Int
     var description: String { "timed out waiting for \(self.expected) messages" }
+}
+
+extension ServerConfiguration.Limits {
+    /// The defaults with `change` applied: `.with { $0.replayPageSize = 16 }`.
+    static func with(_ change: (inout Self) -> Void) -> Self {
+        var limits = Self()
+        change(&limits)
+        return limits
+    }
 }
