@@ -135,13 +135,15 @@ let package = Package(
             dependencies: [
                 "LiaisonClient", "LiaisonCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LiaisonStore", "Postgres"],
+            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -161,9 +161,14 @@ extension LiaisonClient {
     /// Returns `value` when it can be one token of a control line: not empty, no space, CR or LF.
     /// Everything else is left to the server to judge, so tests see its errors.
     static func token(_ value: String, _ what: String) throws(ClientError) -> String {
-        let breaksLine = value.utf8.contains { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        let breaksLine = value.utf8.contains {
+            $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r")
+        }
         guard !value.isEmpty, !breaksLine else {
-            throw ClientError(.invalidArgument, "\(what) \(ClientError.quoted(value)) must be one token without spaces or line breaks")
+            throw ClientError(
+                .invalidArgument,
+                "\(what) \(ClientError.quoted(value)) must be one token without spaces or line breaks"
+            )
         }
         return value
     }

@@ -48,7 +48,7 @@ public final class LiaisonClient: Sendable {
     /// - Returns: A connected client.
     /// - Throws: The connect error; ``ServerError`` when the server answers with `ERR` instead of a
     ///   greeting (for example 429 when it has too many connections); ``ClientError`` when the
-    ///   greeting is malformed or the server closes first.
+    ///   greeting is malformed, or the server closes or stays silent for 10 s before greeting.
     public static func connect(
         host: String,
         port: Int,
@@ -68,7 +68,11 @@ public final class LiaisonClient: Sendable {
                         let operations = channel.pipeline.syncOperations
                         try operations.addHandler(ByteToMessageHandler(ServerFrameDecoder()))
                         try operations.addHandler(
-                            ClientChannelHandler(greeting: greetingPromise, messages: continuation, unclaimed: unclaimed)
+                            ClientChannelHandler(
+                                greeting: greetingPromise,
+                                messages: continuation,
+                                unclaimed: unclaimed
+                            )
                         )
                     }
                 }
@@ -79,6 +83,12 @@ public final class LiaisonClient: Sendable {
             continuation.finish()
             throw error
         }
+        // A peer that accepts but never greets (not a Liaison server, or a stuck one) must not hang
+        // the caller: closing the channel fails the greeting.
+        let greetingTimeout = eventLoop.scheduleTask(in: .seconds(10)) {
+            channel.close(promise: nil)
+        }
+        defer { greetingTimeout.cancel() }
         do {
             let greeting = try await greetingPromise.futureResult.get()
             return LiaisonClient(channel: channel, greeting: greeting, messages: messages, unclaimed: unclaimed)

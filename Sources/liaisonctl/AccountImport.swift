@@ -7,7 +7,7 @@ struct AccountImport: AsyncParsableCommand {
         commandName: "import",
         abstract: "Add or update the accounts of a network file such as config/network.json.",
         discussion: """
-            The file is { "network": "...", "accounts": [ {name, kind, parent?, country?, role?, display_name?} ] }.
+            The file is { "network": "...", "accounts": [ {name, kind, parent?, country?, role?, display_name?} ] }. \
             All accounts are written in one transaction: one bad entry changes nothing.
             """
     )

@@ -92,7 +92,7 @@ struct Bench: AsyncParsableCommand {
                 samples.append((publishers, sample))
                 Self.progress(
                     "run \(run)/\(self.runs): \(publishers) publisher(s): \(Int(sample.messagesPerSecond)) msgs/s, "
-                        + "p50 \(sample.p50Milliseconds) ms, p99 \(sample.p99Milliseconds) ms"
+                        + String(format: "p50 %.2f ms, p99 %.2f ms", sample.p50Milliseconds, sample.p99Milliseconds)
                 )
             }
             let copy = try await CopyBaseline.measure(

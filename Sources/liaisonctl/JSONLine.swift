@@ -4,10 +4,11 @@ import Foundation
 enum JSONLine {
     /// The object as one line of JSON.
     static func encode(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(
-            withJSONObject: object,
-            options: [.sortedKeys, .withoutEscapingSlashes]
-        )) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.sortedKeys, .withoutEscapingSlashes]
+            )) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -13,8 +13,8 @@ struct Liaisonctl: AsyncParsableCommand {
         commandName: "liaisonctl",
         abstract: "Administer Liaison and talk to a running liaisond.",
         discussion: """
-            Database commands read the PostgreSQL URL from --database-url or LIAISON_DATABASE_URL.
-            Daemon commands read --server (LIAISON_SERVER, default 127.0.0.1:7420), --account
+            Database commands read the PostgreSQL URL from --database-url or LIAISON_DATABASE_URL. \
+            Daemon commands read --server (LIAISON_SERVER, default 127.0.0.1:7420), --account \
             (LIAISON_ACCOUNT) and --token (LIAISON_TOKEN).
             """,
         version: "0.1.0",

@@ -21,10 +21,17 @@ struct MessagesList: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only messages published by this account.", valueName: "name"))
     var account: String?
 
-    @Option(help: ArgumentHelp("Only topics this pattern selects, e.g. 'field.*.*.early-warning' or 'hq.>'.", valueName: "pattern"))
+    @Option(
+        help: ArgumentHelp(
+            "Only topics this pattern selects, e.g. 'field.*.*.early-warning' or 'hq.>'.",
+            valueName: "pattern"
+        )
+    )
     var topic: String?
 
-    @Option(help: ArgumentHelp("Published at or after this RFC 3339 time, e.g. 2025-03-01T00:00:00Z.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp("Published at or after this RFC 3339 time, e.g. 2025-03-01T00:00:00Z.", valueName: "time")
+    )
     var since: String?
 
     @Option(help: ArgumentHelp("Published before this RFC 3339 time.", valueName: "time"))
@@ -131,7 +138,8 @@ struct MessagesList: AsyncParsableCommand {
                 text += "..."
                 break
             }
-            let printable = scalar.properties.generalCategory != .control && scalar != "\u{FFFD}"
+            let printable =
+                scalar.properties.generalCategory != .control && scalar != "\u{FFFD}"
                 && scalar.properties.generalCategory != .format
             text.unicodeScalars.append(printable ? scalar : ".")
         }

@@ -7,7 +7,7 @@ struct Pub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Publish one message and print its seq once it has committed.",
         discussion: """
-            The payload is <text>, else the contents of --file, else standard input.
+            The payload is <text>, else the contents of --file, else standard input. \
             Prints `seq <n>`, followed by ` duplicate` when an `id` header repeated a recent publish.
             """
     )

@@ -23,7 +23,8 @@ struct ServerOptions: ParsableArguments {
     /// The host and port to connect to.
     var address: (host: String, port: Int) {
         get throws {
-            let text = self.server ?? Self.environment["LIAISON_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+            let text =
+                self.server ?? Self.environment["LIAISON_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? "127.0.0.1:7420"
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
                 (1...65535).contains(port)

@@ -7,7 +7,7 @@ struct Sub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Subscribe and print messages until --count, --timeout-ms or Ctrl-C; exits 0.",
         discussion: """
-            Text lines are `[seq] topic account time: payload`; --format jsonl prints one object per
+            Text lines are `[seq] topic account time: payload`; --format jsonl prints one object per \
             message with seq, sid, topic, account, published_at, headers, size and payload_base64.
             """
     )
@@ -50,7 +50,11 @@ struct Sub: AsyncParsableCommand {
     func run() async throws {
         let client = try await self.server.connect()
         do {
-            try await client.subscribe(sid: self.sid, pattern: self.pattern, options: self.from.map { [("from", $0)] } ?? [])
+            try await client.subscribe(
+                sid: self.sid,
+                pattern: self.pattern,
+                options: self.from.map { [("from", $0)] } ?? []
+            )
         } catch {
             await client.close()
             throw error
