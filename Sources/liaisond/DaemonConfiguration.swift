@@ -1,4 +1,5 @@
 import Configuration
+import Foundation
 import LiaisonServer
 import Logging
 import SystemPackage
@@ -34,10 +35,16 @@ struct DaemonConfiguration {
                 isSecret: false
             )
         }
+        let fileProvider: FileProvider<JSONSnapshot>
+        do {
+            fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: fileIsOptional)
+        } catch {
+            throw Invalid(key: "file", message: "\(file) could not be read as JSON: \(Self.describe(error))")
+        }
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider().prefixKeys(with: "liaison"),
-            try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: fileIsOptional),
+            fileProvider,
         ])
 
         guard let databaseURL = reader.string(forKey: "database.url", isSecret: true), !databaseURL.isEmpty else {
@@ -78,6 +85,13 @@ struct DaemonConfiguration {
             )
         }
         return DaemonConfiguration(server: server, logLevel: level)
+    }
+
+    /// The most specific text an error has (Foundation's JSON errors hide theirs in `userInfo`).
+    private static func describe(_ error: any Error) -> String {
+        let bridged = error as NSError
+        if let detail = bridged.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+        return "\(error)"
     }
 
     /// Parses `HOST:PORT` (IPv6 as `[::1]:7420`).
