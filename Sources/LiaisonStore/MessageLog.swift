@@ -4,11 +4,13 @@ public import Postgres
 
 /// The message log: appends batches in seq order and reads them back for replay and audit.
 public struct MessageLog: Sendable {
-    /// What the database assigned to an appended batch: row `i` got seq `firstSeq + i`.
+    /// What the database assigned to an appended batch, row by row.
     public struct Appended: Sendable, Equatable {
-        /// The seq of the first message of the batch.
-        public var firstSeq: Int64
-        /// The publication time of every message of the batch (the transaction's time, UTC, µs).
+        /// Per input row: its seq, or for a duplicate the seq its key first got.
+        public var seqs: [Int64]
+        /// Per input row: whether it repeated an `id` seen within the dedupe window (nothing stored).
+        public var duplicates: [Bool]
+        /// The publication time of every stored message of the batch (the transaction's time, UTC, µs).
         public var publishedAt: Date
     }
 
@@ -26,35 +28,53 @@ public struct MessageLog: Sendable {
     ///
     /// Call it outside an explicit transaction: the statement is then its own transaction, and
     /// `liaison_append` holds the seq advisory lock until its commit (invariant 2 of DESIGN.md).
+    /// Messages with an `id` header are checked against the keys their account used within the
+    /// dedupe window (and against earlier rows of the same batch): a repeat stores nothing and
+    /// reports the first seq.
     ///
-    /// - Parameter batch: One or more messages, in the order they should get seqs.
-    /// - Returns: The first seq and the time; `nil` for an empty batch.
+    /// - Parameters:
+    ///   - batch: One or more messages, in the order they should get seqs.
+    ///   - dedupeWindowSeconds: How long an `id` counts, in seconds; 0 keeps keys as long as they
+    ///     are stored.
+    /// - Returns: Per-row seqs and duplicate flags; `nil` for an empty batch.
     /// - Throws: ``StoreError`` `.unavailable` when the connection broke (nothing is known to be
     ///   committed: the caller answers `ERR 503`), `.database` for any other failure (rolled back).
-    public func append(_ batch: [NewMessage], on connection: Connection) throws(StoreError) -> Appended? {
+    public func append(_ batch: [NewMessage], dedupeWindowSeconds: Int64 = 0, on connection: Connection)
+        throws(StoreError) -> Appended?
+    {
         guard !batch.isEmpty else { return nil }
         var topics: [String] = []
         var accounts: [String] = []
         var headers: [String] = []
         var payloads: [[UInt8]] = []
+        var keys: [String] = []
+        var anyKey = false
         topics.reserveCapacity(batch.count)
         accounts.reserveCapacity(batch.count)
         headers.reserveCapacity(batch.count)
         payloads.reserveCapacity(batch.count)
+        keys.reserveCapacity(batch.count)
         for message in batch {
             topics.append(message.topic.value)
             accounts.append(message.account)
             headers.append(message.headers.jsonText)
             payloads.append(message.payload)
+            let key = message.headers.id ?? ""
+            anyKey = anyKey || !key.isEmpty
+            keys.append(key)
         }
         return try storeCall {
             let result = try connection.query(
-                "SELECT first_seq, published_at FROM liaison_append($1, $2, $3, $4)",
-                [topics.postgresBind, accounts.postgresBind, headers.postgresBind, payloads.postgresBind]
+                "SELECT seqs, duplicates, published_at FROM liaison_append($1, $2, $3, $4, $5, $6)",
+                [
+                    topics.postgresBind, accounts.postgresBind, headers.postgresBind, payloads.postgresBind,
+                    anyKey ? keys.postgresBind : .null, dedupeWindowSeconds.postgresBind,
+                ]
             )
             return Appended(
-                firstSeq: try result.decode(Int64.self, row: 0, column: 0),
-                publishedAt: try result.decode(Date.self, row: 0, column: 1)
+                seqs: try result.decode([Int64].self, row: 0, column: 0),
+                duplicates: try result.decode([Bool].self, row: 0, column: 1),
+                publishedAt: try result.decode(Date.self, row: 0, column: 2)
             )
         }
     }

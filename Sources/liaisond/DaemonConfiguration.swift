@@ -59,6 +59,9 @@ struct DaemonConfiguration {
         server.nodeName = reader.string(forKey: "node.name", default: server.nodeName)
         server.readPoolSize = try Self.int(reader, "database.readPoolSize", server.readPoolSize, 1...64)
         server.maxBatchCount = try Self.int(reader, "writer.maxBatch", server.maxBatchCount, 1...100_000)
+        server.dedupeWindowSeconds = Int64(
+            try Self.int(reader, "dedupe.windowSeconds", Int(server.dedupeWindowSeconds), 0...Int(Int32.max))
+        )
         server.eventLoopThreads = try Self.int(reader, "server.threads", server.eventLoopThreads, 1...256)
         var limits = server.limits
         limits.maxLineLength = try Self.int(reader, "limits.maxLineLength", limits.maxLineLength, 256...1 << 20)

@@ -42,11 +42,11 @@ import Testing
         )
         let first = try #require(try log.append(batch, on: c))
         let second = try #require(try log.append([try message("net.announce")], on: c))
-        #expect(second.firstSeq == first.firstSeq + 3)
-        #expect(try log.headSeq(on: c) == second.firstSeq)
+        #expect(second.seqs[0] == first.seqs[0] + 3)
+        #expect(try log.headSeq(on: c) == second.seqs[0])
 
         let all = try log.read(after: 0, matching: nil, limit: 100, on: c)
-        #expect(all.map(\.seq) == [first.firstSeq, first.firstSeq + 1, first.firstSeq + 2, second.firstSeq])
+        #expect(all.map(\.seq) == [first.seqs[0], first.seqs[0] + 1, first.seqs[0] + 2, second.seqs[0]])
         #expect(all[0].headers["prio"] == "urgent")
         #expect(all[0].headers["x-ref"] == "a\"b\\c")
         #expect(all[0].headers.map(\.0) == ["class", "prio", "x-ref"])  // stored order: by key
@@ -76,7 +76,7 @@ import Testing
         ]
         let appended = try #require(try log.append(try topics.map { try message($0) }, on: c))
         let got = try log.read(after: 0, matching: try TopicPattern(pattern), limit: 100, on: c)
-        #expect(got.map { Int($0.seq - appended.firstSeq) + 1 } == expected)
+        #expect(got.map { Int($0.seq - appended.seqs[0]) + 1 } == expected)
         // Paging: after the first match, only later ones.
         if let firstMatch = got.first {
             let rest = try log.read(after: firstMatch.seq, matching: try TopicPattern(pattern), limit: 100, on: c)
@@ -92,17 +92,17 @@ import Testing
         let a = try #require(try log.append([try message("hq.undp.action-plan.ap-01", "undp")], on: c))
         Thread.sleep(forTimeInterval: 0.02)
         let b = try #require(try log.append([try message("hq.unicef.action-plan.ap-02", "unicef")], on: c))
-        #expect(try log.seqBefore(time: b.publishedAt, on: c) == b.firstSeq - 1)
-        #expect(try log.seqBefore(time: a.publishedAt.addingTimeInterval(-60), on: c) == a.firstSeq - 1)
-        #expect(try log.seqBefore(time: b.publishedAt.addingTimeInterval(60), on: c) == b.firstSeq)
+        #expect(try log.seqBefore(time: b.publishedAt, on: c) == b.seqs[0] - 1)
+        #expect(try log.seqBefore(time: a.publishedAt.addingTimeInterval(-60), on: c) == a.seqs[0] - 1)
+        #expect(try log.seqBefore(time: b.publishedAt.addingTimeInterval(60), on: c) == b.seqs[0])
 
-        #expect(try log.list(MessageQuery(account: "undp"), on: c).map(\.seq) == [a.firstSeq])
-        #expect(try log.list(MessageQuery(pattern: try TopicPattern("hq.unicef.>")), on: c).map(\.seq) == [b.firstSeq])
-        #expect(try log.list(MessageQuery(since: b.publishedAt), on: c).map(\.seq) == [b.firstSeq])
-        #expect(try log.list(MessageQuery(until: b.publishedAt), on: c).map(\.seq) == [a.firstSeq])
-        #expect(try log.list(MessageQuery(fromSeq: b.firstSeq), on: c).map(\.seq) == [b.firstSeq])
-        #expect(try log.list(MessageQuery(toSeq: a.firstSeq), on: c).map(\.seq) == [a.firstSeq])
-        #expect(try log.list(MessageQuery(limit: 1, newestFirst: true), on: c).map(\.seq) == [b.firstSeq])
+        #expect(try log.list(MessageQuery(account: "undp"), on: c).map(\.seq) == [a.seqs[0]])
+        #expect(try log.list(MessageQuery(pattern: try TopicPattern("hq.unicef.>")), on: c).map(\.seq) == [b.seqs[0]])
+        #expect(try log.list(MessageQuery(since: b.publishedAt), on: c).map(\.seq) == [b.seqs[0]])
+        #expect(try log.list(MessageQuery(until: b.publishedAt), on: c).map(\.seq) == [a.seqs[0]])
+        #expect(try log.list(MessageQuery(fromSeq: b.seqs[0]), on: c).map(\.seq) == [b.seqs[0]])
+        #expect(try log.list(MessageQuery(toSeq: a.seqs[0]), on: c).map(\.seq) == [a.seqs[0]])
+        #expect(try log.list(MessageQuery(limit: 1, newestFirst: true), on: c).map(\.seq) == [b.seqs[0]])
         // A hostile filter value is data, never SQL (invariant 6).
         #expect(try log.list(MessageQuery(account: "x' OR '1'='1"), on: c).isEmpty)
     }

@@ -62,7 +62,8 @@ public final class LiaisonServer: Service, Sendable {
             worker: writerWorker,
             router: router,
             logger: self.logger,
-            maxBatchCount: self.configuration.maxBatchCount
+            maxBatchCount: self.configuration.maxBatchCount,
+            dedupeWindowSeconds: self.configuration.dedupeWindowSeconds
         )
         let shared = SessionContext(
             writer: writer,

@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int = System.coreCount
     /// Most messages in one group commit (default 4096).
     public var maxBatchCount: Int = 4096
+    /// How long a publish `id` counts for deduplication, in seconds (default 7 days; 0: as long as
+    /// the keys are stored).
+    public var dedupeWindowSeconds: Int64 = 7 * 24 * 3600
     /// How long graceful shutdown waits for pending commits and replies, in milliseconds (default 10 000).
     public var shutdownGraceMilliseconds: Int64 = 10_000
     /// Per-connection limits.

@@ -10,6 +10,8 @@ public final class ServerCounters: Sendable {
         public var connections = 0
         /// Publishes committed and acknowledged with `OK PUB`.
         public var published = 0
+        /// Publishes that repeated an `id` within the dedupe window (`OK PUB <seq> DUP`, nothing stored).
+        public var duplicates = 0
         /// Publishes answered with `ERR 503` (nothing stored).
         public var publishFailures = 0
         /// `MSG` frames written (live and replayed).

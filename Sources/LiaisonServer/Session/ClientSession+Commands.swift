@@ -123,11 +123,11 @@ extension ClientSession {
         }
     }
 
-    private func published(_ ticket: OutboundQueue.Ticket, _ result: Result<Message, StoreError>) {
+    private func published(_ ticket: OutboundQueue.Ticket, _ result: Result<GroupCommitWriter.Outcome, StoreError>) {
         switch result {
-        case .success(let message):
-            self.shared.counters.add(\.published)
-            self.fill(ticket, line: ServerLine.published(seq: message.seq, duplicate: false))
+        case .success(let outcome):
+            self.shared.counters.add(outcome.duplicate ? \.duplicates : \.published)
+            self.fill(ticket, line: ServerLine.published(seq: outcome.seq, duplicate: outcome.duplicate))
         case .failure(let error) where error.code == .unavailable:
             self.shared.counters.add(\.publishFailures)
             self.fill(ticket, line: ProtocolError(.unavailable, "storage unavailable, message not stored").replyLine)

@@ -13,8 +13,14 @@ import Postgres
 /// batch, one `liaison_append` call and one round trip. Throughput comes from the batch size
 /// growing with load, never from answering early (invariant 1).
 final class GroupCommitWriter: Sendable {
-    /// The outcome for one publish: the stored message, or why it was not stored.
-    typealias Completion = @Sendable (Result<Message, StoreError>) -> Void
+    /// What one publish came to: its seq, and whether it repeated an `id` (then nothing was stored).
+    struct Outcome: Sendable, Equatable {
+        var seq: Int64
+        var duplicate: Bool
+    }
+
+    /// The outcome for one publish, or why it was not stored.
+    typealias Completion = @Sendable (Result<Outcome, StoreError>) -> Void
 
     private struct Pending {
         var message: NewMessage
@@ -34,6 +40,7 @@ final class GroupCommitWriter: Sendable {
     private let logger: Logger
     private let maxBatchCount: Int
     private let maxBatchBytes: Int
+    private let dedupeWindowSeconds: Int64
     // Safe to share: the queue is guarded by this lock; the connection lives on the worker thread.
     private let state = NIOLockedValueBox(State())
 
@@ -42,13 +49,16 @@ final class GroupCommitWriter: Sendable {
     ///   - router: Receives each committed batch for fan-out.
     ///   - maxBatchCount: At most this many messages per transaction.
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
+    ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
     init(
         worker: PostgresWorker,
         router: Router,
         logger: Logger,
         maxBatchCount: Int = 4096,
-        maxBatchBytes: Int = 8 << 20
+        maxBatchBytes: Int = 8 << 20,
+        dedupeWindowSeconds: Int64 = 7 * 24 * 3600
     ) {
+        self.dedupeWindowSeconds = dedupeWindowSeconds
         self.worker = worker
         self.router = router
         self.logger = logger
@@ -103,7 +113,9 @@ final class GroupCommitWriter: Sendable {
         let batch = self.takeBatch()
         let messages = batch.map(\.message)
         self.worker.submit(
-            { connection in try MessageLog().append(messages, on: connection) },
+            { [window = self.dedupeWindowSeconds] connection in
+                try MessageLog().append(messages, dedupeWindowSeconds: window, on: connection)
+            },
             completion: { result in
                 switch result.mapError(StoreError.wrap) {
                 case .failure(let error) where error.code != .unavailable && batch.count > 1:
@@ -125,7 +137,9 @@ final class GroupCommitWriter: Sendable {
         guard let first = rest.first else { return self.finish([], .success(nil)) }
         let message = first.message
         self.worker.submit(
-            { connection in try MessageLog().append([message], on: connection) },
+            { [window = self.dedupeWindowSeconds] connection in
+                try MessageLog().append([message], dedupeWindowSeconds: window, on: connection)
+            },
             completion: { result in
                 let remaining = rest.dropFirst()
                 if remaining.isEmpty {
@@ -150,10 +164,10 @@ final class GroupCommitWriter: Sendable {
         case .success(let appended?):
             var stored: [Message] = []
             stored.reserveCapacity(batch.count)
-            for (offset, pending) in batch.enumerated() {
+            for (offset, pending) in batch.enumerated() where !appended.duplicates[offset] {
                 stored.append(
                     Message(
-                        seq: appended.firstSeq + Int64(offset),
+                        seq: appended.seqs[offset],
                         topic: pending.message.topic,
                         account: pending.message.account,
                         publishedAt: appended.publishedAt,
@@ -162,8 +176,11 @@ final class GroupCommitWriter: Sendable {
                     )
                 )
             }
-            self.router.publish(stored)
-            Self.complete(batch) { index in .success(stored[index]) }
+            // Duplicates were stored before: they are neither routed nor delivered again.
+            if !stored.isEmpty { self.router.publish(stored) }
+            Self.complete(batch) { index in
+                .success(Outcome(seq: appended.seqs[index], duplicate: appended.duplicates[index]))
+            }
         case .success(nil):
             Self.complete(batch) { _ in .failure(StoreError(.database, "empty batch")) }
         case .failure(let error):
@@ -190,8 +207,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// One task per event loop per batch, not one per message.
-    private static func complete(_ batch: [Pending], _ outcome: (Int) -> Result<Message, StoreError>) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(Completion, Result<Message, StoreError>)])] = [:]
+    private static func complete(_ batch: [Pending], _ outcome: (Int) -> Result<Outcome, StoreError>) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(Completion, Result<Outcome, StoreError>)])] = [:]
         for (index, pending) in batch.enumerated() {
             byLoop[ObjectIdentifier(pending.eventLoop), default: (pending.eventLoop, [])].calls.append(
                 (pending.completion, outcome(index))

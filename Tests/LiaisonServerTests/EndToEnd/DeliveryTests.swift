@@ -147,3 +147,57 @@ import Testing
         }
     }
 }
+
+/// `PUB … id=<key>` end to end: `OK PUB <first seq> DUP`, nothing delivered twice, across a restart.
+@Suite struct IdempotentPublishTests {
+    @Test func aRepeatedIdIsAnsweredDupAndNotDeliveredAgainEvenAfterARestart() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let first = try await TestDaemon.run(db) { daemon in
+            let subscriber = try await daemon.client("unhcr-mm-sittwe")
+            try await subscriber.subscribe(sid: "s", pattern: "field.mm.>")
+            let publisher = try await daemon.client("unhcr")
+            let a = try await publisher.publish(
+                topic: "field.mm.sittwe.report",
+                payload: Array("outbox 1".utf8),
+                headers: [("id", "outbox-1")]
+            )
+            let b = try await publisher.publish(
+                topic: "field.mm.sittwe.report",
+                payload: Array("outbox 1".utf8),
+                headers: [("id", "outbox-1")]
+            )
+            #expect(!a.duplicate)
+            #expect(b.duplicate)
+            #expect(b.seq == a.seq)
+            try await publisher.sendRaw(Array("PUB field.mm.sittwe.report 1 id=outbox-1\nx\n".utf8))
+            #expect(try await publisher.nextReply() == "OK PUB \(a.seq) DUP")
+            let c = try await publisher.publish(
+                topic: "field.mm.sittwe.report",
+                payload: Array("outbox 2".utf8),
+                headers: [("id", "outbox-2")]
+            )
+            let got = try await collect(subscriber, count: 2)
+            #expect(got.map(\.seq) == [a.seq, c.seq])
+            #expect(daemon.counters.snapshot.duplicates == 2)
+            return a.seq
+        }
+        try await TestDaemon.run(db) { daemon in
+            let publisher = try await daemon.client("unhcr")
+            let again = try await publisher.publish(
+                topic: "field.mm.sittwe.report",
+                payload: Array("outbox 1".utf8),
+                headers: [("id", "outbox-1")]
+            )
+            #expect(again.duplicate)
+            #expect(again.seq == first)
+            // The same key from another account is its own message.
+            let other = try await (try await daemon.client("undp")).publish(
+                topic: "field.mm.sittwe.report",
+                payload: [],
+                headers: [("id", "outbox-1")]
+            )
+            #expect(!other.duplicate)
+        }
+    }
+}
