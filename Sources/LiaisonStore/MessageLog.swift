@@ -39,7 +39,11 @@ public struct MessageLog: Sendable {
     /// - Returns: Per-row seqs and duplicate flags; `nil` for an empty batch.
     /// - Throws: ``StoreError`` `.unavailable` when the connection broke (nothing is known to be
     ///   committed: the caller answers `ERR 503`), `.database` for any other failure (rolled back).
-    public func append(_ batch: [NewMessage], dedupeWindowSeconds: Int64 = 0, on connection: Connection)
+    public func append(
+        _ batch: [NewMessage],
+        dedupeWindowSeconds: Int64 = 0,
+        on connection: Connection
+    )
         throws(StoreError) -> Appended?
     {
         guard !batch.isEmpty else { return nil }
