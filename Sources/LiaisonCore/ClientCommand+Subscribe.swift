@@ -7,6 +7,7 @@ extension ClientCommand {
         guard let sid = tokens.next(), let patternText = tokens.next() else {
             throw .badRequest(
                 "usage: SUB <sid> <pattern> [from=new|all|<seq>|<time>] [durable=<name>] [ack=auto|explicit]"
+                    + " [ack_wait=<ms>] [max_deliver=<n>] [max_inflight=<n>] [reset=true]"
             )
         }
         var request = SubscribeRequest(sid: try validSid(sid), pattern: try TopicPattern(patternText))
@@ -15,6 +16,18 @@ extension ClientCommand {
             switch key {
             case "from":
                 request.start = try startPosition(value[...])
+                request.startIsExplicit = true
+            case "ack_wait":
+                request.ackWaitMilliseconds = try bounded(key, value, 1...86_400_000)
+            case "max_deliver":
+                request.maxDeliver = Int(try bounded(key, value, 1...1000))
+            case "max_inflight":
+                request.maxInflight = Int(try bounded(key, value, 1...100_000))
+            case "reset":
+                guard value == "true" || value == "false" else {
+                    throw .badRequest("reset must be true or false, got \(Quote.text(value[...]))")
+                }
+                request.reset = value == "true"
             case "durable":
                 guard Names.isValidDurable(value) else {
                     throw .badRequest("durable \(Quote.text(value[...])) must match [A-Za-z0-9_-]{1,64}")
@@ -30,6 +43,20 @@ extension ClientCommand {
             }
         }
         return request
+    }
+
+    /// Parses a decimal option value within `range`.
+    private static func bounded(
+        _ key: String,
+        _ value: String,
+        _ range: ClosedRange<Int64>
+    ) throws(ProtocolError)
+        -> Int64
+    {
+        guard let number = ASCII.parseDecimal(value[...]), range.contains(number) else {
+            throw .badRequest("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     /// Parses the value of `from=`: `new`, `all`, a seq (`0` meaning all) or an RFC 3339 time.

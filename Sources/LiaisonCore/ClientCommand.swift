@@ -12,6 +12,9 @@ public enum ClientCommand: Sendable, Equatable {
     case subscribe(SubscribeRequest)
     /// `ACK <sid> <seq>`: acknowledge one message of an `ack=explicit` subscription.
     case ack(sid: String, seq: Int64)
+    /// `NAK <sid> <seq> [delay=<ms>]`: redeliver an unacknowledged message after `delay`
+    /// milliseconds (0 when absent) instead of waiting for the ack wait.
+    case nak(sid: String, seq: Int64, delayMilliseconds: Int64)
     /// `UNSUB <sid>`: end a subscription.
     case unsubscribe(sid: String)
     /// `PING`: the server answers `PONG`.
@@ -28,6 +31,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .publish: "PUB"
         case .subscribe: "SUB"
         case .ack: "ACK"
+        case .nak: "NAK"
         case .unsubscribe: "UNSUB"
         case .ping: "PING"
         case .pong: "PONG"
@@ -62,6 +66,21 @@ public enum ClientCommand: Sendable, Equatable {
         if ASCII.equalsIgnoringCase(verb, "ACK") {
             let (sid, seqText) = try arguments(&tokens, "ACK <sid> <seq>")
             return .ack(sid: try validSid(sid), seq: try validSeq(seqText))
+        }
+        if ASCII.equalsIgnoringCase(verb, "NAK") {
+            guard let sid = tokens.next(), let seqText = tokens.next() else {
+                throw .badRequest("usage: NAK <sid> <seq> [delay=<ms>]")
+            }
+            var delay: Int64 = 0
+            if let option = tokens.next() {
+                guard option.hasPrefix("delay="), tokens.isAtEnd,
+                    let value = ASCII.parseDecimal(option.dropFirst("delay=".count)), value <= 86_400_000
+                else {
+                    throw .badRequest("usage: NAK <sid> <seq> [delay=<ms>] with delay from 0 to 86400000")
+                }
+                delay = value
+            }
+            return .nak(sid: try validSid(sid), seq: try validSeq(seqText), delayMilliseconds: delay)
         }
         if ASCII.equalsIgnoringCase(verb, "PING") {
             try noArguments(&tokens, "PING")

@@ -12,6 +12,16 @@ public struct SubscribeRequest: Sendable, Equatable {
     public var ack: AckMode
     /// Options this version does not interpret, kept in order for later features.
     public var extra: Headers
+    /// Whether the client gave `from=` (for a durable consumer that exists, that asks for a reset).
+    public var startIsExplicit = false
+    /// `ack_wait=<ms>`: how long a delivered message may stay unacknowledged (explicit acks).
+    public var ackWaitMilliseconds: Int64?
+    /// `max_deliver=<n>`: deliveries before a message goes to the dead letters.
+    public var maxDeliver: Int?
+    /// `max_inflight=<n>`: unacknowledged messages in flight before delivery pauses.
+    public var maxInflight: Int?
+    /// `reset=true`: move an existing durable consumer to `from=` (or to new) and take the new pattern.
+    public var reset = false
 
     /// Creates a subscribe request.
     ///

@@ -1,5 +1,5 @@
-public import Foundation
-public import LiaisonCore
+import Foundation
+import LiaisonCore
 public import Postgres
 
 /// Reads and changes accounts. Stateless: every call takes the connection it runs on.

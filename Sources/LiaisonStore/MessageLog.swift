@@ -17,7 +17,7 @@ public struct MessageLog: Sendable {
     /// Creates the repository.
     public init() {}
 
-    private static let selectColumns = """
+    static let selectColumns = """
         SELECT seq, topic, account, published_at,
             (SELECT string_agg(key || '=' || value, ' ' ORDER BY key COLLATE "C") FROM jsonb_each_text(headers)),
             payload
@@ -175,7 +175,7 @@ public struct MessageLog: Sendable {
         }
     }
 
-    private static func decodeMessages(_ result: QueryResult) throws -> [Message] {
+    static func decodeMessages(_ result: QueryResult) throws -> [Message] {
         var messages: [Message] = []
         messages.reserveCapacity(result.rowCount)
         for row in 0..<result.rowCount {

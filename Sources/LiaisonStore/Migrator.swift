@@ -34,7 +34,7 @@ public struct Migrator: Sendable {
     /// - Throws: ``StoreError`` `.migrationMismatch` when an applied file changed; `.database` or
     ///   `.unavailable` when a statement fails (that migration is rolled back, earlier ones stay).
     public func migrate(_ migrations: [Migration], on connection: Connection) throws(StoreError) -> Report {
-        try storeCall { try connection.query(Self.createTable) }
+        _ = try storeCall { try connection.query(Self.createTable) }
         let applied = try self.appliedChecksums(on: connection)
         for migration in migrations {
             if let checksum = applied[migration.version], checksum != migration.checksum {

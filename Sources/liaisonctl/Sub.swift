@@ -38,12 +38,29 @@ struct Sub: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The subscription id.", valueName: "sid"))
     var sid: String = "s1"
 
+    @Option(
+        help: ArgumentHelp(
+            "Subscribe as this durable consumer: the server remembers the position across reconnects.",
+            valueName: "name"
+        )
+    )
+    var durable: String?
+
+    @Flag(help: "Acknowledge each message after printing it (ack=explicit: at-least-once to stdout).")
+    var ack = false
+
+    @Flag(help: "With --durable: move an existing consumer to --from (default new).")
+    var reset = false
+
     func validate() throws {
         if let count = self.count, count < 1 {
             throw ValidationError("--count must be at least 1")
         }
         if let timeout = self.timeoutMs, timeout < 1 {
             throw ValidationError("--timeout-ms must be at least 1")
+        }
+        if self.reset && self.durable == nil {
+            throw ValidationError("--reset needs --durable")
         }
     }
 
@@ -53,7 +70,7 @@ struct Sub: AsyncParsableCommand {
             try await client.subscribe(
                 sid: self.sid,
                 pattern: self.pattern,
-                options: self.from.map { [("from", $0)] } ?? []
+                options: self.subscribeOptions
             )
         } catch {
             await client.close()
@@ -61,12 +78,15 @@ struct Sub: AsyncParsableCommand {
         }
         let count = self.count
         let format = self.format
+        let acknowledge = self.ack
+        let sid = self.sid
         let timeout = self.timeoutMs
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 var received = 0
                 for await message in client.messages {
                     FileHandle.standardOutput.write(Data((Self.render(message, format: format) + "\n").utf8))
+                    if acknowledge { try? await client.ack(sid: sid, seq: message.seq) }
                     received += 1
                     if let count, received >= count {
                         return
@@ -86,6 +106,16 @@ struct Sub: AsyncParsableCommand {
         }
         try? await client.quit()
         await client.close()
+    }
+
+    /// The `SUB` options these flags ask for.
+    var subscribeOptions: [(String, String)] {
+        var options: [(String, String)] = []
+        if let from = self.from { options.append(("from", from)) }
+        if let durable = self.durable { options.append(("durable", durable)) }
+        if self.ack { options.append(("ack", "explicit")) }
+        if self.reset { options.append(("reset", "true")) }
+        return options
     }
 
     /// One message as a line of output.

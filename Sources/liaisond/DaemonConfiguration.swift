@@ -78,6 +78,14 @@ struct DaemonConfiguration {
             limits.maxPingsOutstanding,
             1...100
         )
+        limits.stallTimeoutMilliseconds = Int64(
+            try Self.int(reader, "limits.stallTimeoutMs", Int(limits.stallTimeoutMilliseconds), 100...86_400_000)
+        )
+        limits.ackWaitMilliseconds = Int64(
+            try Self.int(reader, "consumers.ackWaitMs", Int(limits.ackWaitMilliseconds), 1...86_400_000)
+        )
+        limits.maxDeliver = try Self.int(reader, "consumers.maxDeliver", limits.maxDeliver, 1...1000)
+        limits.maxInflight = try Self.int(reader, "consumers.maxInflight", limits.maxInflight, 1...100_000)
         server.limits = limits
 
         let levelText = reader.string(forKey: "log.level", default: "info")

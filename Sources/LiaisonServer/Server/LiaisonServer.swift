@@ -74,7 +74,8 @@ public final class LiaisonServer: Service, Sendable {
             logger: self.logger,
             registry: ConnectionRegistry(),
             ids: IDGenerator(),
-            counters: self.counters
+            counters: self.counters,
+            durables: DurableRegistry()
         )
         let channel: any Channel
         do {

@@ -22,6 +22,14 @@ public struct ServerConfiguration: Sendable {
         public var pingIntervalMilliseconds: Int64 = 30_000
         /// Unanswered server `PING`s after which the connection is closed (default 2).
         public var maxPingsOutstanding: Int = 2
+        /// How long a connection may stay above its high-water mark without reading anything
+        /// before it is closed, in milliseconds (default 60 000).
+        public var stallTimeoutMilliseconds: Int64 = 60_000
+        /// Consumer settings a `SUB` does not give: ack wait in milliseconds (default 30 000),
+        /// deliveries before dead-lettering (default 5), unacknowledged messages in flight (default 1000).
+        public var ackWaitMilliseconds: Int64 = 30_000
+        public var maxDeliver: Int = 5
+        public var maxInflight: Int = 1000
 
         /// Creates limits with the defaults above.
         public init() {}

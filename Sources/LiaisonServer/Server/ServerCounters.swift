@@ -19,6 +19,10 @@ public final class ServerCounters: Sendable {
         /// Times a live subscription fell behind its connection's high-water mark and switched to
         /// catching up from the log (DESIGN.md invariant 5).
         public var catchUps = 0
+        /// Messages delivered again after their ack wait or a `NAK`.
+        public var redelivered = 0
+        /// Messages that reached `max_deliver` without an ACK.
+        public var deadLettered = 0
         /// Replay pages read from the log.
         public var replayPages = 0
     }

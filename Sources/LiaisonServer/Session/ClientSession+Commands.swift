@@ -30,14 +30,14 @@ extension ClientSession {
             self.subscribe(request)
         case .ack(let sid, let seq):
             guard self.requireAccount() else { return }
-            guard self.subscriptions[sid] != nil else { return self.send(line: Self.noSuchSubscription(sid)) }
-            self.send(line: ServerLine.acknowledged(seq: seq))
+            self.acknowledge(sid: sid, seq: seq)
+        case .nak(let sid, let seq, let delay):
+            guard self.requireAccount() else { return }
+            self.negativeAcknowledge(sid: sid, seq: seq, delayMilliseconds: delay)
         case .unsubscribe(let sid):
             guard self.requireAccount() else { return }
-            guard let state = self.subscriptions.removeValue(forKey: sid) else {
-                return self.send(line: Self.noSuchSubscription(sid))
-            }
-            self.shared.router.unsubscribe(state.pattern, subscriptionID: state.subscriptionID)
+            guard self.subscriptions[sid] != nil else { return self.send(line: Self.noSuchSubscription(sid)) }
+            self.endSubscription(sid)
             self.send(line: ServerLine.unsubscribed(sid: sid))
         case .ping:
             self.send(line: ServerLine.pong)
@@ -68,7 +68,7 @@ extension ClientSession {
             return self.send(line: ProtocolError(.conflict, "already authenticated as \(current.name)").replyLine)
         }
         guard let context = self.context else { return }
-        self.authInFlight = true
+        self.blockingInFlight = true
         let ticket = self.outbound.reserve()
         let loop = context.eventLoop
         let session = NIOLoopBound(self, eventLoop: loop)
@@ -81,7 +81,6 @@ extension ClientSession {
     }
 
     private func authenticated(_ ticket: OutboundQueue.Ticket, name: String, _ result: Result<Account?, StoreError>) {
-        self.authInFlight = false
         switch result {
         case .success(let account?):
             self.account = account
@@ -95,8 +94,14 @@ extension ClientSession {
             self.logger.error("authentication could not be checked", metadata: [LogKey.error: "\(error)"])
             self.fill(ticket, line: ProtocolError(.unavailable, "storage unavailable, try again").replyLine)
         }
-        // Run what was pipelined behind the AUTH, in order, until another AUTH blocks again.
-        while !self.authInFlight, !self.closing, let next = self.deferred.popFirst() {
+        self.unblock()
+    }
+
+    /// The command that held later frames back is decided: run what was pipelined behind it, in
+    /// order, until another one blocks again.
+    func unblock() {
+        self.blockingInFlight = false
+        while !self.blockingInFlight, !self.closing, let next = self.deferred.popFirst() {
             self.handle(next)
         }
         if self.deferred.isEmpty, let context = self.context {
@@ -110,6 +115,12 @@ extension ClientSession {
 
     private func publish(_ request: PublishRequest, payload: ByteBuffer) {
         guard self.requireAccount(), let account = self.account, let context = self.context else { return }
+        if request.headers.contains(where: { $0.0.hasPrefix("liaison.") }) {
+            return self.send(
+                line: ProtocolError(.badRequest, "header keys starting with liaison. are reserved for the server")
+                    .replyLine
+            )
+        }
         let message = NewMessage(
             topic: request.topic,
             account: account.name,
@@ -142,7 +153,7 @@ extension ClientSession {
     // MARK: SUB
 
     private func subscribe(_ request: SubscribeRequest) {
-        guard self.requireAccount() else { return }
+        guard self.requireAccount(), let account = self.account?.name else { return }
         if self.subscriptions[request.sid] != nil {
             return self.send(line: ProtocolError(.conflict, "subscription \(request.sid) exists").replyLine)
         }
@@ -154,54 +165,163 @@ extension ClientSession {
                 ).replyLine
             )
         }
-        if request.durable != nil || request.ack == .explicit {
+        for (key, _) in request.extra {
+            return self.send(line: ProtocolError(.badRequest, "unknown SUB option \(key)").replyLine)
+        }
+        let limits = self.shared.limits
+        let tracker: AckTracker? =
+            request.ack == .explicit
+            ? AckTracker(
+                ackWaitMilliseconds: request.ackWaitMilliseconds ?? limits.ackWaitMilliseconds,
+                maxDeliver: request.maxDeliver ?? limits.maxDeliver,
+                maxInflight: request.maxInflight ?? limits.maxInflight
+            ) : nil
+        guard let durable = request.durable else {
+            if request.reset {
+                return self.send(line: ProtocolError(.badRequest, "reset=true needs durable=<name>").replyLine)
+            }
+            var replayTime: Date?
+            let start: Int64?
+            switch request.start {
+            case .new: start = nil
+            case .all: start = 0
+            case .seq(let seq): start = max(0, seq - 1)
+            case .time(let time):
+                start = 0
+                replayTime = time
+            }
+            return self.activate(request, tracker: tracker, durable: nil, replayAfter: start, replayTime: replayTime)
+        }
+        guard self.shared.durables.claim(account: account, name: durable) else {
             return self.send(
-                line: ProtocolError(.badRequest, "durable consumers and ack=explicit are not available yet").replyLine
+                line: ProtocolError(.conflict, "durable \(durable) is in use by another connection").replyLine
             )
         }
+        self.openDurable(request, durable: durable, account: account, tracker: tracker)
+    }
+
+    /// Creates or resumes the durable consumer in the store; later commands wait for the outcome.
+    private func openDurable(_ request: SubscribeRequest, durable: String, account: String, tracker: AckTracker?) {
+        guard let context = self.context else { return }
+        let settings = ConsumerSettings(
+            pattern: request.pattern,
+            ackMode: request.ack,
+            ackWaitMilliseconds: tracker?.ackWaitMilliseconds ?? self.shared.limits.ackWaitMilliseconds,
+            maxDeliver: tracker?.maxDeliver ?? self.shared.limits.maxDeliver,
+            maxInflight: tracker?.maxInflight ?? self.shared.limits.maxInflight
+        )
+        let start: StartPosition? = request.startIsExplicit ? request.start : nil
+        self.blockingInFlight = true
+        let ticket = self.outbound.reserve()
+        let loop = context.eventLoop
+        let session = NIOLoopBound(self, eventLoop: loop)
+        self.shared.readPool.submit(
+            { connection in
+                try Consumers().open(
+                    account: account,
+                    name: durable,
+                    settings: settings,
+                    start: start,
+                    reset: request.reset,
+                    on: connection
+                )
+            },
+            completion: { result in
+                loop.execute {
+                    session.value.durableOpened(
+                        ticket,
+                        request,
+                        durable: durable,
+                        account: account,
+                        tracker: tracker,
+                        result.mapError(StoreError.wrap)
+                    )
+                }
+            }
+        )
+    }
+
+    private func durableOpened(
+        _ ticket: OutboundQueue.Ticket,
+        _ request: SubscribeRequest,
+        durable: String,
+        account: String,
+        tracker: AckTracker?,
+        _ result: Result<ConsumerInfo, StoreError>
+    ) {
+        defer { self.unblock() }
+        switch result {
+        case .success(let info):
+            guard self.context?.channel.isActive == true else {
+                return self.shared.durables.release(account: account, name: durable)
+            }
+            self.logger.info(
+                "durable consumer bound",
+                metadata: [
+                    LogKey.sid: "\(request.sid)", "liaison.durable": "\(durable)", "liaison.floor": "\(info.ackFloor)",
+                ]
+            )
+            self.activate(
+                request,
+                tracker: tracker,
+                durable: durable,
+                replayAfter: info.ackFloor,
+                replayTime: nil,
+                ticket: ticket,
+                persisted: (info.ackFloor, info.deliveredSeq)
+            )
+        case .failure(let error):
+            self.shared.durables.release(account: account, name: durable)
+            let code: ErrorCode =
+                switch error.code {
+                case .conflict: .conflict
+                case .unavailable: .unavailable
+                case .invalid: .badRequest
+                default: .internal
+                }
+            self.fill(ticket, line: ProtocolError(code, error.message).replyLine)
+        }
+    }
+
+    /// Routes the subscription, answers `OK SUB`, and starts the replay when there is one.
+    ///
+    /// - Parameters:
+    ///   - replayAfter: Exclusive seq to replay from; `nil` for live only (`from=new`).
+    ///   - ticket: The reply slot reserved for a durable `SUB`; `nil` to answer now.
+    private func activate(
+        _ request: SubscribeRequest,
+        tracker: AckTracker?,
+        durable: String?,
+        replayAfter: Int64?,
+        replayTime: Date?,
+        ticket: OutboundQueue.Ticket? = nil,
+        persisted: (floor: Int64, delivered: Int64) = (0, 0)
+    ) {
         guard let sink = self.sink else { return }
         let id = self.shared.ids.next()
         let budget = self.shared.limits.highWaterMark
-        let state: SubscriptionState
-        var replayTime: Date?
-        switch request.start {
-        case .new:
-            state = SubscriptionState(
-                sid: request.sid,
-                subscriptionID: id,
-                pattern: request.pattern,
-                holdBudget: budget
-            )
-        case .all:
-            state = SubscriptionState(
-                sid: request.sid,
-                subscriptionID: id,
-                pattern: request.pattern,
-                replayAfter: 0,
-                holdBudget: budget
-            )
-        case .seq(let seq):
-            state = SubscriptionState(
-                sid: request.sid,
-                subscriptionID: id,
-                pattern: request.pattern,
-                replayAfter: max(0, seq - 1),
-                holdBudget: budget
-            )
-        case .time(let time):
-            state = SubscriptionState(
-                sid: request.sid,
-                subscriptionID: id,
-                pattern: request.pattern,
-                replayAfter: 0,
-                holdBudget: budget
-            )
-            replayTime = time
-        }
+        let state =
+            replayAfter.map {
+                SubscriptionState(
+                    sid: request.sid,
+                    subscriptionID: id,
+                    pattern: request.pattern,
+                    replayAfter: $0,
+                    holdBudget: budget
+                )
+            } ?? SubscriptionState(sid: request.sid, subscriptionID: id, pattern: request.pattern, holdBudget: budget)
+        var subscription = Subscription(state: state, tracker: tracker, durable: durable)
+        subscription.persistedFloor = persisted.floor
+        subscription.persistedDelivered = persisted.delivered
         // Route first, read the log second: see SubscriptionState for why this leaves no gap.
-        self.subscriptions[request.sid] = state
+        self.subscriptions[request.sid] = subscription
         self.shared.router.subscribe(request.pattern, sid: request.sid, subscriptionID: id, sink: sink)
-        self.send(line: ServerLine.subscribed(sid: request.sid))
+        if let ticket {
+            self.fill(ticket, line: ServerLine.subscribed(sid: request.sid))
+        } else {
+            self.send(line: ServerLine.subscribed(sid: request.sid))
+        }
+        if tracker != nil || durable != nil { self.ensureAckTimer() }
         if !state.isLive {
             self.readPage(sid: request.sid, subscriptionID: id, after: state.lastDelivered, startingAt: replayTime)
         }

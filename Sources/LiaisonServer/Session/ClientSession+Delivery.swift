@@ -10,17 +10,29 @@ extension ClientSession {
     func deliver(_ deliveries: [Delivery]) {
         guard self.context != nil else { return }
         for delivery in deliveries {
-            guard var state = self.subscriptions[delivery.sid], state.subscriptionID == delivery.subscriptionID else {
+            guard var subscription = self.subscriptions[delivery.sid],
+                subscription.subscriptionID == delivery.subscriptionID
+            else { continue }
+            let message = delivery.message
+            let writable = self.context?.channel.isWritable ?? false
+            if message.headers.priority == .flash, writable,
+                !subscription.state.isLive || subscription.capacity == 0
+            {
+                // Flash goes ahead of a backlog or a full in-flight window (and is skipped later).
+                if subscription.state.deliverAhead(message) {
+                    self.subscriptions[delivery.sid] = subscription
+                    self.write([message], sid: delivery.sid, flags: [("liaison.ahead", "1")])
+                }
                 continue
             }
-            let wasLive = state.isLive
-            let action = state.live(delivery.message, canWrite: self.canWrite)
-            self.subscriptions[delivery.sid] = state
-            if wasLive && !state.isLive {
+            let wasLive = subscription.state.isLive
+            let action = subscription.state.live(message, canWrite: writable && subscription.capacity > 0)
+            self.subscriptions[delivery.sid] = subscription
+            if wasLive && !subscription.state.isLive {
                 self.shared.counters.add(\.catchUps)
                 self.logger.info(
-                    "subscriber reads slower than messages arrive: catching up from the log",
-                    metadata: [LogKey.sid: "\(delivery.sid)", "liaison.seq": "\(state.lastDelivered)"]
+                    "subscription behind its reader or its in-flight window: catching up from the log",
+                    metadata: [LogKey.sid: "\(delivery.sid)", "liaison.seq": "\(subscription.state.lastDelivered)"]
                 )
             }
             self.perform(action, sid: delivery.sid)
@@ -39,41 +51,61 @@ extension ClientSession {
             self.write(messages, sid: sid)
         case .deliverThenRead(let messages, let after):
             self.write(messages, sid: sid)
-            guard let state = self.subscriptions[sid] else { return }
-            if self.canWrite {
-                self.readPage(sid: sid, subscriptionID: state.subscriptionID, after: after, startingAt: nil)
+            guard let subscription = self.subscriptions[sid] else { return }
+            if self.canWrite && subscription.capacity > 0 {
+                self.readPage(sid: sid, subscriptionID: subscription.subscriptionID, after: after, startingAt: nil)
             } else {
-                self.subscriptions[sid]?.deferRead()
+                self.subscriptions[sid]?.state.deferRead()
             }
         }
     }
 
-    private func write(_ messages: [Message], sid: String) {
+    /// Writes `MSG` frames, tracking them as in flight for explicit acks.
+    ///
+    /// - Parameter flags: Server headers added to each frame (`liaison.delivery=<n>` on a
+    ///   redelivery, `liaison.ahead=1` for a flash message sent ahead of the backlog).
+    func write(_ messages: [Message], sid: String, flags: [(String, String)] = []) {
         guard let context = self.context, !messages.isEmpty else { return }
         self.shared.counters.add(\.delivered, messages.count)
+        let now = Self.monotonicMilliseconds()
         for message in messages {
-            var buffer = context.channel.allocator.buffer(capacity: 96 + message.payload.count)
-            buffer.writeMessage(sid: sid, message: message)
+            var framed = message
+            for (key, value) in flags { try? framed.headers.set(key, value) }
+            if self.subscriptions[sid]?.tracker != nil, flags.allSatisfy({ $0.0 != "liaison.delivery" }) {
+                self.subscriptions[sid]?.tracker?.delivered(seq: message.seq, topic: message.topic.value, now: now)
+            }
+            var buffer = context.channel.allocator.buffer(capacity: 128 + message.payload.count)
+            buffer.writeMessage(sid: sid, message: framed)
             self.send(buffer: buffer)
+        }
+        if self.subscriptions[sid]?.tracker != nil || self.subscriptions[sid]?.durable != nil {
+            self.ensureAckTimer()
         }
     }
 
-    /// Reads the next page of the log for a catching-up subscription on the read pool.
+    /// Monotonic milliseconds, for ack deadlines.
+    static func monotonicMilliseconds() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+
+    /// Reads the next page of the log for a catching-up subscription on the read pool, together
+    /// with the `prio=flash` messages further on, which go out first.
     ///
     /// - Parameters:
     ///   - after: Exclusive lower seq bound.
     ///   - time: For `from=<time>`: find the start seq first, in the same job.
     func readPage(sid: String, subscriptionID: UInt64, after: Int64, startingAt time: Date?) {
-        guard let context = self.context, let state = self.subscriptions[sid] else { return }
-        let pattern = state.pattern
+        guard let context = self.context, let subscription = self.subscriptions[sid] else { return }
+        let pattern = subscription.pattern
         let limit = self.shared.limits.replayPageSize
         let loop = context.eventLoop
         let session = NIOLoopBound(self, eventLoop: loop)
         self.shared.readPool.submit(
-            { connection -> [Message] in
+            { connection -> (flash: [Message], page: [Message]) in
                 let log = MessageLog()
                 let start = try time.map { try log.seqBefore(time: $0, on: connection) } ?? after
-                return try log.read(after: start, matching: pattern, limit: limit, on: connection)
+                let flash = try log.flash(after: start, matching: pattern, limit: 64, on: connection)
+                return (flash, try log.read(after: start, matching: pattern, limit: limit, on: connection))
             },
             completion: { result in
                 loop.execute {
@@ -94,14 +126,27 @@ extension ClientSession {
         subscriptionID: UInt64,
         after: Int64,
         time: Date?,
-        _ result: Result<[Message], StoreError>
+        _ result: Result<(flash: [Message], page: [Message]), StoreError>
     ) {
-        guard var state = self.subscriptions[sid], state.subscriptionID == subscriptionID else { return }
+        guard var subscription = self.subscriptions[sid], subscription.subscriptionID == subscriptionID else { return }
         switch result {
-        case .success(let page):
+        case .success(let read):
             self.shared.counters.add(\.replayPages)
-            let action = state.page(page, isLast: page.count < self.shared.limits.replayPageSize, canWrite: true)
-            self.subscriptions[sid] = state
+            // Flash messages the page does not reach yet go first, flagged as out of order.
+            let pageEnd = read.page.last?.seq ?? Int64.max
+            let isLast = read.page.count < self.shared.limits.replayPageSize
+            var ahead: [Message] = []
+            for message in read.flash where !isLast && message.seq > pageEnd {
+                if subscription.state.deliverAhead(message) { ahead.append(message) }
+            }
+            let action = subscription.state.page(
+                read.page,
+                isLast: isLast,
+                canWrite: true,
+                capacity: subscription.capacity
+            )
+            self.subscriptions[sid] = subscription
+            self.write(ahead, sid: sid, flags: [("liaison.ahead", "1")])
             self.perform(action, sid: sid)
             self.flushIfNeeded()
         case .failure(let error):
@@ -118,12 +163,14 @@ extension ClientSession {
         }
     }
 
-    /// The connection drained: subscriptions that paused their catch-up read their next page.
+    /// The connection drained, or acks made room: subscriptions that paused their catch-up read
+    /// their next page.
     func resumeCatchUps() {
+        guard self.canWrite else { return }
         for sid in Array(self.subscriptions.keys) {
-            guard var state = self.subscriptions[sid] else { continue }
-            let action = state.writable()
-            self.subscriptions[sid] = state
+            guard var subscription = self.subscriptions[sid], subscription.capacity > 0 else { continue }
+            let action = subscription.state.writable()
+            self.subscriptions[sid] = subscription
             self.perform(action, sid: sid)
         }
         self.flushIfNeeded()

@@ -20,13 +20,20 @@ final class ClientSession: ChannelInboundHandler {
     var context: ChannelHandlerContext?
     var sink: SessionSink?
     var account: Account?
-    var subscriptions: [String: SubscriptionState] = [:]
+    var subscriptions: [String: Subscription] = [:]
+    /// Redelivery, replay and durable-progress timer; runs while explicit or durable
+    /// subscriptions exist.
+    var ackTimer: RepeatedTask?
+    var ackTicks = 0
+    /// Closes a connection whose reader stopped altogether (unwritable for the stall timeout).
+    var stallTimer: Scheduled<Void>?
     var outbound = OutboundQueue()
     var pingsOutstanding = 0
 
-    /// Frames that arrived while an `AUTH` was being checked: later commands depend on its outcome.
+    /// Frames that arrived while an `AUTH` or a durable `SUB` was being decided: later commands
+    /// depend on its outcome.
     var deferred = Deque<InboundFrame>()
-    var authInFlight = false
+    var blockingInFlight = false
     /// Set by `QUIT` or shutdown: take no more commands, close once every reply is out.
     var closing = false
     /// Set by graceful shutdown: commands that still arrive get `ERR 503`.
@@ -62,10 +69,9 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        for state in self.subscriptions.values {
-            self.shared.router.unsubscribe(state.pattern, subscriptionID: state.subscriptionID)
-        }
-        self.subscriptions.removeAll()
+        self.ackTimer?.cancel()
+        self.stallTimer?.cancel()
+        for sid in Array(self.subscriptions.keys) { self.endSubscription(sid) }
         self.shared.registry.remove(context.channel)
         self.logger.debug("connection closed")
         context.fireChannelInactive()
@@ -81,7 +87,7 @@ final class ClientSession: ChannelInboundHandler {
             return
         }
         if self.closing { return }
-        if self.authInFlight {
+        if self.blockingInFlight {
             self.deferred.append(frame)
             // Stop reading rather than buffer an unbounded pipeline behind a slow AUTH.
             if self.deferred.count >= 256 {
@@ -98,8 +104,40 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { self.resumeCatchUps() }
+        if context.channel.isWritable {
+            self.stallTimer?.cancel()
+            self.stallTimer = nil
+            self.resumeCatchUps()
+        } else if self.stallTimer == nil {
+            // Slow readers are fine (they catch up from the log); one that reads nothing at all
+            // for the whole timeout holds a connection for nobody.
+            let timeout = self.shared.limits.stallTimeoutMilliseconds
+            let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+            self.stallTimer = context.eventLoop.scheduleTask(in: .milliseconds(timeout)) {
+                let session = session.value
+                guard let context = session.context, !context.channel.isWritable else { return }
+                session.logger.notice("closing connection: reader stalled, nothing read for \(timeout) ms")
+                context.close(promise: nil)
+            }
+        }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Removes a subscription: unroutes it, saves a durable consumer's progress and frees its name.
+    func endSubscription(_ sid: String) {
+        guard let subscription = self.subscriptions.removeValue(forKey: sid) else { return }
+        self.shared.router.unsubscribe(subscription.pattern, subscriptionID: subscription.subscriptionID)
+        guard let durable = subscription.durable, let account = self.account?.name else { return }
+        if subscription.progressIsDirty {
+            Self.storeProgress(
+                account: account,
+                durable: durable,
+                floor: subscription.ackFloor,
+                delivered: subscription.state.lastDelivered,
+                shared: self.shared
+            )
+        }
+        self.shared.durables.release(account: account, name: durable)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -175,7 +213,7 @@ final class ClientSession: ChannelInboundHandler {
 
     /// After `QUIT` or during shutdown: close once the last awaited reply has been written.
     func closeIfDone() {
-        guard self.closing, self.outbound.waitingCount == 0, !self.authInFlight, self.context != nil else { return }
+        guard self.closing, self.outbound.waitingCount == 0, !self.blockingInFlight, self.context != nil else { return }
         self.closeAfterFlush()
     }
 

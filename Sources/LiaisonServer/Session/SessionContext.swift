@@ -13,6 +13,7 @@ struct SessionContext: Sendable {
     var registry: ConnectionRegistry
     var ids: IDGenerator
     var counters: ServerCounters
+    var durables: DurableRegistry
 }
 
 /// Hands out daemon-wide unique numbers for connections and subscriptions.

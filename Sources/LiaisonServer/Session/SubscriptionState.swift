@@ -33,6 +33,8 @@ struct SubscriptionState {
     private(set) var mode: Mode
     /// Budget in payload bytes for live messages held during catch-up.
     let holdBudget: Int
+    /// Seqs above ``lastDelivered`` already delivered ahead of order (`prio=flash`).
+    private(set) var ahead: Set<Int64> = []
 
     /// A subscription that only takes messages committed from now on (`from=new`).
     init(sid: String, subscriptionID: UInt64, pattern: TopicPattern, holdBudget: Int) {
@@ -66,6 +68,10 @@ struct SubscriptionState {
         switch self.mode {
         case .live:
             guard message.seq > self.lastDelivered else { return .none }
+            if self.ahead.remove(message.seq) != nil {
+                self.lastDelivered = message.seq
+                return .none
+            }
             guard canWrite else {
                 // Slow reader: stop taking live messages and read from the log once it drains.
                 self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
@@ -107,13 +113,29 @@ struct SubscriptionState {
     ///   - page: Messages after the requested seq, ascending.
     ///   - isLast: The page was shorter than asked: the log had nothing more at that moment.
     ///   - canWrite: Whether the connection is below its high-water mark after writing this page.
-    mutating func page(_ page: [Message], isLast: Bool, canWrite: Bool) -> Action {
+    ///   - capacity: How many messages the subscription may still put in flight (explicit acks);
+    ///     when it runs out, reading pauses until ``writable()`` is called after acks.
+    mutating func page(_ page: [Message], isLast: Bool, canWrite: Bool, capacity: Int = .max) -> Action {
         guard case .catchingUp(let held, let bytes, let overflowed, _) = self.mode else { return .none }
         var out: [Message] = []
-        out.reserveCapacity(page.count)
+        out.reserveCapacity(min(page.count, capacity))
+        var full = false
         for message in page where message.seq > self.lastDelivered && self.pattern.matches(message.topic) {
+            if self.ahead.remove(message.seq) != nil {
+                self.lastDelivered = message.seq
+                continue
+            }
+            guard out.count < capacity else {
+                full = true
+                break
+            }
             out.append(message)
             self.lastDelivered = message.seq
+        }
+        if full {
+            // The in-flight window is full: the rest is read again once acks make room.
+            self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
+            return .deliver(out)
         }
         if !isLast || overflowed {
             // More in the log (or held messages were dropped): read again, now or once drained.
@@ -125,10 +147,28 @@ struct SubscriptionState {
             return .deliverThenRead(out, after: self.lastDelivered)
         }
         for message in held where message.seq > self.lastDelivered {
+            if self.ahead.remove(message.seq) != nil {
+                self.lastDelivered = message.seq
+                continue
+            }
+            guard out.count < capacity else {
+                self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
+                return .deliver(out)
+            }
             out.append(message)
             self.lastDelivered = message.seq
         }
         self.mode = .live
         return .deliver(out)
+    }
+
+    /// A `prio=flash` message that should not wait behind the backlog (or a full in-flight
+    /// window): delivered now, out of order, and skipped when the in-order stream reaches it.
+    ///
+    /// - Returns: Whether to deliver it now (false when it was already delivered).
+    mutating func deliverAhead(_ message: Message) -> Bool {
+        guard message.seq > self.lastDelivered, !self.ahead.contains(message.seq) else { return false }
+        self.ahead.insert(message.seq)
+        return true
     }
 }

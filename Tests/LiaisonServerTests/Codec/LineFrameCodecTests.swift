@@ -71,7 +71,21 @@ import Testing
             (Self.buffer("UNSUB s1\n"), [.command(.unsubscribe(sid: "s1"))]),
             (
                 Self.buffer("SUB s1 hq.> from=all\n"),
-                [.command(.subscribe(SubscribeRequest(sid: "s1", pattern: try TopicPattern("hq.>"), start: .all)))]
+                [
+                    .command(
+                        .subscribe(
+                            try {
+                                var request = SubscribeRequest(
+                                    sid: "s1",
+                                    pattern: try TopicPattern("hq.>"),
+                                    start: .all
+                                )
+                                request.startIsExplicit = true
+                                return request
+                            }()
+                        )
+                    )
+                ]
             ),
             (Self.buffer("PUB hq.ohchr 5\nhello\n"), [try Self.publish("hq.ohchr", Array("hello".utf8))]),
             (Self.buffer("PUB hq.ohchr 5\r\nhello\r\n"), [try Self.publish("hq.ohchr", Array("hello".utf8))]),

@@ -52,7 +52,9 @@ struct TestDaemon {
         configuration.readPoolSize = 2
         configuration.limits = limits
         var logger = Logger(label: "liaisond-test")
-        logger.logLevel = .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["LIAISON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+            ?? .warning
         let server = LiaisonServer(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -81,7 +83,9 @@ struct TestDaemon {
         configuration.port = 0
         configuration.eventLoopThreads = 2
         var logger = Logger(label: "liaisond-test")
-        logger.logLevel = .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["LIAISON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+            ?? .warning
         let server = LiaisonServer(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -104,24 +108,48 @@ struct TestDaemon {
     }
 }
 
-/// Collects `count` messages from a client's stream, failing after `timeout`.
+/// Collects the next `count` messages from a client's stream, failing after `timeout`.
+///
+/// One pump task per client owns the stream's only iterator and buffers what arrives, so a
+/// timed-out wait never cancels the stream itself (cancelling an `AsyncStream` iteration ends it).
 func collect(_ client: LiaisonClient, count: Int, timeout: Duration = .seconds(20)) async throws -> [ReceivedMessage] {
-    try await withThrowingTaskGroup(of: [ReceivedMessage].self) { group in
-        group.addTask {
-            var got: [ReceivedMessage] = []
-            for await message in client.messages {
-                got.append(message)
-                if got.count == count { break }
-            }
-            return got
+    let inbox = await Inboxes.shared.inbox(for: client)
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let messages = await inbox.take(count) { return messages }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    throw TimedOut(expected: count)
+}
+
+/// The buffered `MSG` frames of one client.
+actor Inbox {
+    private var buffer: [ReceivedMessage] = []
+
+    func append(_ message: ReceivedMessage) { self.buffer.append(message) }
+
+    /// The first `count` messages, removed, or `nil` while fewer have arrived.
+    func take(_ count: Int) -> [ReceivedMessage]? {
+        guard self.buffer.count >= count else { return nil }
+        defer { self.buffer.removeFirst(count) }
+        return Array(self.buffer.prefix(count))
+    }
+}
+
+/// One ``Inbox`` per client, created with the task that fills it.
+actor Inboxes {
+    static let shared = Inboxes()
+    // The client is kept with its inbox so its identifier is never reused by a later client.
+    private var inboxes: [ObjectIdentifier: (client: LiaisonClient, inbox: Inbox)] = [:]
+
+    func inbox(for client: LiaisonClient) -> Inbox {
+        if let entry = self.inboxes[ObjectIdentifier(client)] { return entry.inbox }
+        let inbox = Inbox()
+        self.inboxes[ObjectIdentifier(client)] = (client, inbox)
+        Task {
+            for await message in client.messages { await inbox.append(message) }
         }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimedOut(expected: count)
-        }
-        let result = try await group.next()!
-        group.cancelAll()
-        return result
+        return inbox
     }
 }
 
