@@ -149,6 +149,31 @@ import Testing
         }
     }
 
+    @Test func aDurableAutoAckConsumerResumesAfterWhatItWasDelivered() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let publisher = try await daemon.client("undp")
+            var office = try await daemon.client("undp-ba-sarajevo")
+            try await office.subscribe(sid: "a", pattern: "field.ba.>", options: [("durable", "ba"), ("from", "all")])
+            let first = try await self.publish(publisher, 5, topic: "field.ba.sarajevo.report")
+            #expect(try await collect(office, count: 5).map(\.seq) == first)
+            // The cursor is saved within a tick of the deliveries.
+            try await Task.sleep(for: .milliseconds(400))
+            await office.close()
+            try await Task.sleep(for: .milliseconds(300))
+            let second = try await self.publish(publisher, 3, topic: "field.ba.sarajevo.report")
+            office = try await daemon.client("undp-ba-sarajevo")
+            try await office.subscribe(sid: "a", pattern: "field.ba.>", options: [("durable", "ba")])
+            #expect(try await collect(office, count: 3).map(\.seq) == second)
+            let stored = try #require(
+                try Consumers().find(account: "undp-ba-sarajevo", name: "ba", on: try db.connect())
+            )
+            #expect(stored.settings.ackMode == .auto)
+            #expect(stored.ackFloor >= first.last!)
+        }
+    }
+
     @Test func deliveryPausesAtMaxInflightButFlashIsNeverHeldBehindIt() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
