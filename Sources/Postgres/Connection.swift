@@ -70,6 +70,21 @@ public final class Connection {
         return PQstatus(handle) == CONNECTION_OK
     }
 
+    /// Reads whatever the server sent while the connection was idle, without blocking, and
+    /// reports whether the connection is still usable.
+    ///
+    /// A server that restarted or ended the backend sends an error and closes the socket;
+    /// `PQconsumeInput` sees that, so a pooled connection that died while idle is replaced before
+    /// it fails a request instead of after (`PQconsumeInput` on a non-blocking read, libpq
+    /// "Asynchronous Command Processing").
+    public func probe() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        // The first read may take only the server's farewell (a FATAL error), the second then
+        // meets the closed socket and marks the connection bad.
+        for _ in 0..<2 where PQconsumeInput(handle) == 0 { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
     /// The server's version as an integer, for example 150018 for 15.18; 0 when closed.
     public var serverVersion: Int {
         guard let handle else {

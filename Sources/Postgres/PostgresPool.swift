@@ -8,7 +8,7 @@
 ///
 /// `Sendable` without `@unchecked`: its only state is a ``JobQueue`` (lock-guarded) and immutable
 /// values; each connection lives only on its thread.
-public final class PostgresPool: Sendable {
+public final class PostgresPool: PostgresExecutor {
     private let queue = JobQueue()
     private let size: Int
 
@@ -38,17 +38,6 @@ public final class PostgresPool: Sendable {
         let job = PostgresJob.make(body, completion: completion)
         if !queue.enqueue(job) {
             job.fail(PostgresError(.connectionFailed, "worker shut down"))
-        }
-    }
-
-    /// Runs `body` on a pool thread and returns its result.
-    ///
-    /// - Parameter body: The work; it must not keep the connection after returning.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws, the connect error, or `.connectionFailed` after shutdown.
-    public func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit(body) { continuation.resume(with: $0) }
         }
     }
 

@@ -15,7 +15,7 @@
 /// let seq = try await worker.run { try $0.query("SELECT nextval('seq')").decode(Int64.self, row: 0, column: 0) }
 /// worker.shutdown()
 /// ```
-public final class PostgresWorker: Sendable {
+public final class PostgresWorker: PostgresExecutor {
     private let queue = JobQueue()
 
     /// Starts the worker thread; no connection is opened until the first job.
@@ -46,18 +46,6 @@ public final class PostgresWorker: Sendable {
         let job = PostgresJob.make(body, completion: completion)
         if !queue.enqueue(job) {
             job.fail(PostgresError(.connectionFailed, "worker shut down"))
-        }
-    }
-
-    /// Runs `body` on the worker thread and returns its result. Cancelling the task does not stop a
-    /// job that was already queued.
-    ///
-    /// - Parameter body: The work; it must not keep the connection after returning.
-    /// - Returns: What `body` returns.
-    /// - Throws: What `body` throws, the connect error, or `.connectionFailed` after shutdown.
-    public func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit(body) { continuation.resume(with: $0) }
         }
     }
 

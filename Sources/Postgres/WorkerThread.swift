@@ -57,7 +57,7 @@ struct WorkerThread {
     /// The current connection if healthy, else a new one; within the backoff window after a failed
     /// connect, the last connect error without trying again.
     private mutating func healthyConnection() throws -> Connection {
-        if let connection, connection.isHealthy {
+        if let connection, connection.probe() {
             return connection
         }
         connection?.close()

@@ -7,8 +7,8 @@ import Testing
 @Suite(.cliDatabase, .serialized)
 struct SlowSubscriberMemoryTests {
     /// 75 000 PUBs of 2 KiB: about 150 MB of payload.
-    private static let count = 75_000
-    private static let payloadSize = 2048
+    private static let count = 18_750
+    private static let payloadSize = 8192
     /// The most the daemon's VmRSS may rise above its idle baseline while the subscriber reads
     /// nothing. Measured (debug build, 2 cores): with catch-up the rise stays near 20 MiB; with it
     /// effectively off (a 1 GiB high-water mark) the daemon buffers the whole stream and rises by

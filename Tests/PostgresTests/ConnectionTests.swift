@@ -184,6 +184,18 @@ struct ConnectionTests {
         #expect(victim.backendPID != oldPID)
         #expect(try victim.query("SELECT 2::int8").decode(Int64.self, row: 0, column: 0) == 2)
     }
+
+    @Test
+    func probeNoticesABackendEndedWhileIdleWithoutDisturbingALiveOne() throws {
+        let victim = try TemporaryDatabase.connect()
+        let killer = try TemporaryDatabase.connect()
+        #expect(victim.probe())
+        #expect(try victim.query("SELECT 1::int8").decode(Int64.self, row: 0, column: 0) == 1)
+        try killer.query("SELECT pg_terminate_backend($1, 5000)", victim.backendPID)
+        #expect(!victim.probe())
+        #expect(!victim.isHealthy)
+        #expect(killer.probe())
+    }
 }
 
 /// Runs `body` with file descriptor 2 redirected to a temporary file and returns what was written

@@ -8,6 +8,8 @@ public final class ServerCounters: Sendable {
     public struct Snapshot: Sendable, Equatable {
         /// Connections accepted.
         public var connections = 0
+        /// Subscriptions routed right now (a gauge: up on `OK SUB`, down on `UNSUB` or close).
+        public var subscriptions = 0
         /// Publishes committed and acknowledged with `OK PUB`.
         public var published = 0
         /// Publishes that repeated an `id` within the dedupe window (`OK PUB <seq> DUP`, nothing stored).

@@ -14,30 +14,25 @@ extension ClientSession {
     /// `ACK <sid> <seq>`: settles an in-flight message; acks of unknown seqs are answered too (an
     /// ack may race its own redelivery or repeat after a reconnect).
     func acknowledge(sid: String, seq: Int64) {
-        guard var subscription = self.subscriptions[sid] else {
+        // In place: a copy would duplicate the in-flight table on every ACK.
+        guard let hadRoom = self.subscriptions[sid].map({ $0.capacity > 0 }) else {
             return self.send(line: ProtocolError(.notFound, "no subscription \(sid)").replyLine)
         }
-        let hadRoom = subscription.capacity > 0
-        subscription.tracker?.ack(seq: seq)
-        self.subscriptions[sid] = subscription
+        self.subscriptions[sid]!.tracker?.ack(seq: seq)
         self.send(line: ServerLine.acknowledged(seq: seq))
-        if !hadRoom && subscription.capacity > 0 { self.resumeCatchUps() }
+        if !hadRoom && self.subscriptions[sid]!.capacity > 0 { self.resumeCatchUps() }
     }
 
     /// `NAK <sid> <seq> [delay=<ms>]`: redeliver sooner than the ack wait.
     func negativeAcknowledge(sid: String, seq: Int64, delayMilliseconds: Int64) {
-        guard var subscription = self.subscriptions[sid] else {
+        guard let explicit = self.subscriptions[sid].map({ $0.tracker != nil }) else {
             return self.send(line: ProtocolError(.notFound, "no subscription \(sid)").replyLine)
         }
-        guard subscription.tracker != nil else {
+        guard explicit else {
             return self.send(line: ProtocolError(.conflict, "subscription \(sid) does not use ack=explicit").replyLine)
         }
-        let known = subscription.tracker!.nak(
-            seq: seq,
-            delayMilliseconds: delayMilliseconds,
-            now: Self.monotonicMilliseconds()
-        )
-        self.subscriptions[sid] = subscription
+        let known = self.subscriptions[sid]!.tracker!.nak(
+            seq: seq, delayMilliseconds: delayMilliseconds, now: Self.monotonicMilliseconds())
         guard known else {
             return self.send(line: ProtocolError(.notFound, "seq \(seq) is not in flight on \(sid)").replyLine)
         }
@@ -61,10 +56,10 @@ extension ClientSession {
         self.ackTicks += 1
         let now = Self.monotonicMilliseconds()
         for sid in Array(self.subscriptions.keys) {
-            guard var subscription = self.subscriptions[sid] else { continue }
-            if subscription.tracker != nil {
-                let (redeliver, deadLetter) = subscription.tracker!.takeDue(now: now)
-                self.subscriptions[sid] = subscription
+            guard self.subscriptions[sid]?.tracker != nil || self.subscriptions[sid]?.durable != nil else { continue }
+            if self.subscriptions[sid]!.tracker != nil {
+                let (redeliver, deadLetter) = self.subscriptions[sid]!.tracker!.takeDue(now: now)
+                let subscription = self.subscriptions[sid]!
                 if !redeliver.isEmpty { self.redeliver(redeliver, sid: sid) }
                 if !deadLetter.isEmpty { self.deadLetter(deadLetter, subscription: subscription) }
                 if !deadLetter.isEmpty && subscription.capacity > 0 { self.resumeCatchUps() }
@@ -72,7 +67,7 @@ extension ClientSession {
                     self.takeReplays(sid: sid)
                 }
             }
-            if subscription.progressIsDirty { self.persistProgress(sid: sid) }
+            if self.subscriptions[sid]?.progressIsDirty == true { self.persistProgress(sid: sid) }
         }
     }
 
@@ -167,14 +162,11 @@ extension ClientSession {
 
     /// Writes a durable consumer's ack floor and delivered seq to the store.
     func persistProgress(sid: String) {
-        guard var subscription = self.subscriptions[sid], let durable = subscription.durable,
-            let account = self.account?.name
+        guard let durable = self.subscriptions[sid]?.durable, let account = self.account?.name,
+            let floor = self.subscriptions[sid]?.ackFloor, let delivered = self.subscriptions[sid]?.state.lastDelivered
         else { return }
-        let floor = subscription.ackFloor
-        let delivered = subscription.state.lastDelivered
-        subscription.persistedFloor = max(subscription.persistedFloor, floor)
-        subscription.persistedDelivered = max(subscription.persistedDelivered, delivered)
-        self.subscriptions[sid] = subscription
+        self.subscriptions[sid]!.persistedFloor = max(self.subscriptions[sid]!.persistedFloor, floor)
+        self.subscriptions[sid]!.persistedDelivered = max(self.subscriptions[sid]!.persistedDelivered, delivered)
         Self.storeProgress(account: account, durable: durable, floor: floor, delivered: delivered, shared: self.shared)
     }
 

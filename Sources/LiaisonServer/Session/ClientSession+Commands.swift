@@ -104,7 +104,7 @@ extension ClientSession {
         while !self.blockingInFlight, !self.closing, let next = self.deferred.popFirst() {
             self.handle(next)
         }
-        if self.deferred.isEmpty, let context = self.context {
+        if self.deferred.isEmpty, !self.readingPausedForPublishes, !self.isClosed, let context = self.context {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
         self.closeIfDone()
@@ -129,12 +129,29 @@ extension ClientSession {
         )
         let ticket = self.outbound.reserve()
         let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let bytes = message.payload.count
+        self.pendingPublishBytes += bytes
+        if self.pendingPublishBytes > self.shared.limits.highWaterMark && !self.readingPausedForPublishes {
+            self.readingPausedForPublishes = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
         self.shared.writer.submit(message, on: context.eventLoop) { result in
-            session.value.published(ticket, result)
+            session.value.published(ticket, bytes: bytes, result)
         }
     }
 
-    private func published(_ ticket: OutboundQueue.Ticket, _ result: Result<GroupCommitWriter.Outcome, StoreError>) {
+    private func published(
+        _ ticket: OutboundQueue.Ticket,
+        bytes: Int,
+        _ result: Result<GroupCommitWriter.Outcome, StoreError>
+    ) {
+        self.pendingPublishBytes -= bytes
+        if self.readingPausedForPublishes && self.pendingPublishBytes <= self.shared.limits.highWaterMark / 2 {
+            self.readingPausedForPublishes = false
+            if !self.blockingInFlight && !self.draining {
+                self.context?.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+            }
+        }
         switch result {
         case .success(let outcome):
             self.shared.counters.add(outcome.duplicate ? \.duplicates : \.published)
@@ -252,7 +269,7 @@ extension ClientSession {
         defer { self.unblock() }
         switch result {
         case .success(let info):
-            guard self.context?.channel.isActive == true else {
+            guard !self.isClosed, self.context?.channel.isActive == true else {
                 return self.shared.durables.release(account: account, name: durable)
             }
             self.logger.info(
@@ -297,7 +314,7 @@ extension ClientSession {
         ticket: OutboundQueue.Ticket? = nil,
         persisted: (floor: Int64, delivered: Int64) = (0, 0)
     ) {
-        guard let sink = self.sink else { return }
+        guard let sink = self.sink, !self.isClosed else { return }
         let id = self.shared.ids.next()
         let budget = self.shared.limits.highWaterMark
         let state =
@@ -316,6 +333,7 @@ extension ClientSession {
         // Route first, read the log second: see SubscriptionState for why this leaves no gap.
         self.subscriptions[request.sid] = subscription
         self.shared.router.subscribe(request.pattern, sid: request.sid, subscriptionID: id, sink: sink)
+        self.shared.counters.add(\.subscriptions)
         if let ticket {
             self.fill(ticket, line: ServerLine.subscribed(sid: request.sid))
         } else {

@@ -10,32 +10,31 @@ extension ClientSession {
     func deliver(_ deliveries: [Delivery]) {
         guard self.context != nil else { return }
         for delivery in deliveries {
-            guard var subscription = self.subscriptions[delivery.sid],
-                subscription.subscriptionID == delivery.subscriptionID
+            let sid = delivery.sid
+            // Read what is needed, then mutate the stored subscription in place: a copy taken out
+            // and written back would copy its held messages on every delivery (quadratic).
+            guard self.subscriptions[sid]?.subscriptionID == delivery.subscriptionID,
+                let wasLive = self.subscriptions[sid]?.state.isLive,
+                let capacity = self.subscriptions[sid]?.capacity
             else { continue }
             let message = delivery.message
             let writable = self.context?.channel.isWritable ?? false
-            if message.headers.priority == .flash, writable,
-                !subscription.state.isLive || subscription.capacity == 0
-            {
+            if message.headers.priority == .flash, writable, !wasLive || capacity == 0 {
                 // Flash goes ahead of a backlog or a full in-flight window (and is skipped later).
-                if subscription.state.deliverAhead(message) {
-                    self.subscriptions[delivery.sid] = subscription
-                    self.write([message], sid: delivery.sid, flags: [("liaison.ahead", "1")])
+                if self.subscriptions[sid]!.state.deliverAhead(message) {
+                    self.write([message], sid: sid, flags: [("liaison.ahead", "1")])
                 }
                 continue
             }
-            let wasLive = subscription.state.isLive
-            let action = subscription.state.live(message, canWrite: writable && subscription.capacity > 0)
-            self.subscriptions[delivery.sid] = subscription
-            if wasLive && !subscription.state.isLive {
+            let action = self.subscriptions[sid]!.state.live(message, canWrite: writable && capacity > 0)
+            if wasLive && self.subscriptions[sid]?.state.isLive == false {
                 self.shared.counters.add(\.catchUps)
                 self.logger.info(
                     "subscription behind its reader or its in-flight window: catching up from the log",
-                    metadata: [LogKey.sid: "\(delivery.sid)", "liaison.seq": "\(subscription.state.lastDelivered)"]
+                    metadata: [LogKey.sid: "\(sid)", "liaison.seq": "\(self.subscriptions[sid]!.state.lastDelivered)"]
                 )
             }
-            self.perform(action, sid: delivery.sid)
+            self.perform(action, sid: sid)
         }
         self.flushIfNeeded()
     }
@@ -128,7 +127,9 @@ extension ClientSession {
         time: Date?,
         _ result: Result<(flash: [Message], page: [Message]), StoreError>
     ) {
-        guard var subscription = self.subscriptions[sid], subscription.subscriptionID == subscriptionID else { return }
+        guard let capacity = self.subscriptions[sid]?.capacity,
+            self.subscriptions[sid]?.subscriptionID == subscriptionID
+        else { return }
         switch result {
         case .success(let read):
             self.shared.counters.add(\.replayPages)
@@ -137,15 +138,10 @@ extension ClientSession {
             let isLast = read.page.count < self.shared.limits.replayPageSize
             var ahead: [Message] = []
             for message in read.flash where !isLast && message.seq > pageEnd {
-                if subscription.state.deliverAhead(message) { ahead.append(message) }
+                if self.subscriptions[sid]!.state.deliverAhead(message) { ahead.append(message) }
             }
-            let action = subscription.state.page(
-                read.page,
-                isLast: isLast,
-                canWrite: true,
-                capacity: subscription.capacity
-            )
-            self.subscriptions[sid] = subscription
+            let action = self.subscriptions[sid]!.state.page(
+                read.page, isLast: isLast, canWrite: true, capacity: capacity)
             self.write(ahead, sid: sid, flags: [("liaison.ahead", "1")])
             self.perform(action, sid: sid)
             self.flushIfNeeded()
@@ -168,9 +164,8 @@ extension ClientSession {
     func resumeCatchUps() {
         guard self.canWrite else { return }
         for sid in Array(self.subscriptions.keys) {
-            guard var subscription = self.subscriptions[sid], subscription.capacity > 0 else { continue }
-            let action = subscription.state.writable()
-            self.subscriptions[sid] = subscription
+            guard let capacity = self.subscriptions[sid]?.capacity, capacity > 0 else { continue }
+            let action = self.subscriptions[sid]!.state.writable()
             self.perform(action, sid: sid)
         }
         self.flushIfNeeded()

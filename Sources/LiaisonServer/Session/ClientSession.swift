@@ -38,6 +38,13 @@ final class ClientSession: ChannelInboundHandler {
     var closing = false
     /// Set by graceful shutdown: commands that still arrive get `ERR 503`.
     var draining = false
+    /// The channel went inactive: late storage answers must not act on this session.
+    var isClosed = false
+    /// Payload bytes of this connection's publishes waiting for their commit. Past
+    /// ``publishBackPressureBytes`` the session stops reading, so a client that pipelines without
+    /// waiting for acks cannot make the daemon buffer without bound (DESIGN.md invariant 5).
+    var pendingPublishBytes = 0
+    var readingPausedForPublishes = false
     var needsFlush = false
 
     init(shared: SessionContext, remote: String) {
@@ -69,6 +76,11 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // Nothing pipelined behind a pending AUTH or durable SUB may run on a closed connection
+        // (it would leave a subscription routed to nobody).
+        self.isClosed = true
+        self.closing = true
+        self.deferred.removeAll()
         self.ackTimer?.cancel()
         self.stallTimer?.cancel()
         for sid in Array(self.subscriptions.keys) { self.endSubscription(sid) }
@@ -127,6 +139,7 @@ final class ClientSession: ChannelInboundHandler {
     func endSubscription(_ sid: String) {
         guard let subscription = self.subscriptions.removeValue(forKey: sid) else { return }
         self.shared.router.unsubscribe(subscription.pattern, subscriptionID: subscription.subscriptionID)
+        self.shared.counters.add(\.subscriptions, -1)
         guard let durable = subscription.durable, let account = self.account?.name else { return }
         if subscription.progressIsDirty {
             Self.storeProgress(

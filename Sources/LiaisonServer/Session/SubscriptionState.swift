@@ -8,6 +8,9 @@ import LiaisonCore
 /// already delivered. When the budget overflows they are dropped and one more round of pages
 /// reads them from the log instead: nothing is lost, nothing is delivered twice, order holds
 /// (DESIGN.md invariants 2 and 5).
+///
+/// The held messages are a stored array mutated in place (never an enum payload taken out and put
+/// back), so holding n messages costs O(n), not O(n²) copies.
 struct SubscriptionState {
     /// What the session must do next.
     enum Action: Equatable {
@@ -19,18 +22,20 @@ struct SubscriptionState {
         case deliverThenRead([Message], after: Int64)
     }
 
-    enum Mode: Equatable {
-        case live
-        /// `reading` is true while a page request is outstanding.
-        case catchingUp(held: [Message], heldBytes: Int, overflowed: Bool, reading: Bool)
-    }
-
     let sid: String
     let subscriptionID: UInt64
     let pattern: TopicPattern
     /// The highest seq delivered (or the exclusive start bound before any delivery).
     private(set) var lastDelivered: Int64
-    private(set) var mode: Mode
+    /// Live: messages are written as they commit. Otherwise the subscription catches up from the log.
+    private(set) var isLive: Bool
+    /// Live messages held while catching up, ascending, and their payload bytes.
+    private var held: [Message] = []
+    private var heldBytes = 0
+    /// Held messages were dropped (budget, or a pause): another round of pages must read them.
+    private var overflowed = false
+    /// A page request is outstanding.
+    private(set) var reading = false
     /// Budget in payload bytes for live messages held during catch-up.
     let holdBudget: Int
     /// Seqs above ``lastDelivered`` already delivered ahead of order (`prio=flash`).
@@ -42,7 +47,7 @@ struct SubscriptionState {
         self.subscriptionID = subscriptionID
         self.pattern = pattern
         self.lastDelivered = 0
-        self.mode = .live
+        self.isLive = true
         self.holdBudget = holdBudget
     }
 
@@ -54,19 +59,32 @@ struct SubscriptionState {
         self.subscriptionID = subscriptionID
         self.pattern = pattern
         self.lastDelivered = afterSeq
-        self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: false, reading: true)
+        self.isLive = false
+        self.reading = true
         self.holdBudget = holdBudget
     }
 
-    var isLive: Bool { self.mode == .live }
+    /// Stops holding: what was held must be read from the log again.
+    private mutating func dropHeld() {
+        self.held.removeAll()
+        self.heldBytes = 0
+        self.overflowed = true
+    }
+
+    /// Switches to catching up, paused until ``writable()``.
+    private mutating func pause() {
+        self.isLive = false
+        self.reading = false
+        self.dropHeld()
+    }
 
     /// A message committed and routed to this subscription.
     ///
     /// - Parameter canWrite: Whether the connection can take more output now (below its
-    ///   high-water mark). When it cannot, a live subscription switches to catching up.
+    ///   high-water mark, and room in the in-flight window). When it cannot, a live subscription
+    ///   switches to catching up.
     mutating func live(_ message: Message, canWrite: Bool) -> Action {
-        switch self.mode {
-        case .live:
+        if self.isLive {
             guard message.seq > self.lastDelivered else { return .none }
             if self.ahead.remove(message.seq) != nil {
                 self.lastDelivered = message.seq
@@ -74,37 +92,37 @@ struct SubscriptionState {
             }
             guard canWrite else {
                 // Slow reader: stop taking live messages and read from the log once it drains.
-                self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
+                self.pause()
                 return .none
             }
             self.lastDelivered = message.seq
             return .deliver([message])
-        case .catchingUp(var held, var bytes, let overflowed, let reading):
-            guard !overflowed else { return .none }
-            bytes += message.payload.count
-            if bytes > self.holdBudget {
-                self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: reading)
-            } else {
-                held.append(message)
-                self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: false, reading: reading)
-            }
-            return .none
         }
+        guard !self.overflowed else { return .none }
+        if self.heldBytes + message.payload.count > self.holdBudget {
+            self.dropHeld()
+        } else {
+            self.held.append(message)
+            self.heldBytes += message.payload.count
+        }
+        return .none
     }
 
-    /// The connection drained below its low-water mark: resume reading pages if one is due.
+    /// The connection drained below its low-water mark (or acks made room): resume reading
+    /// pages if one is due.
     mutating func writable() -> Action {
-        guard case .catchingUp(let held, let bytes, _, false) = self.mode else { return .none }
+        guard !self.isLive, !self.reading else { return .none }
         // The read starts now, so it sees everything dropped so far: only later drops need another.
-        self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: false, reading: true)
+        self.reading = true
+        self.overflowed = false
         return .deliverThenRead([], after: self.lastDelivered)
     }
 
     /// The connection went over its high-water mark right after a page: read the next page only
     /// once it drains (``writable()``).
     mutating func deferRead() {
-        guard case .catchingUp(let held, let bytes, let overflowed, true) = self.mode else { return }
-        self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: overflowed, reading: false)
+        guard !self.isLive, self.reading else { return }
+        self.reading = false
     }
 
     /// A page came back from the log.
@@ -116,50 +134,52 @@ struct SubscriptionState {
     ///   - capacity: How many messages the subscription may still put in flight (explicit acks);
     ///     when it runs out, reading pauses until ``writable()`` is called after acks.
     mutating func page(_ page: [Message], isLast: Bool, canWrite: Bool, capacity: Int = .max) -> Action {
-        guard case .catchingUp(let held, let bytes, let overflowed, _) = self.mode else { return .none }
+        guard !self.isLive else { return .none }
         var out: [Message] = []
         out.reserveCapacity(min(page.count, capacity))
-        var full = false
         for message in page where message.seq > self.lastDelivered && self.pattern.matches(message.topic) {
-            if self.ahead.remove(message.seq) != nil {
-                self.lastDelivered = message.seq
-                continue
+            guard self.take(message, into: &out, capacity: capacity) else {
+                // The in-flight window is full: the rest is read again once acks make room.
+                self.pause()
+                return .deliver(out)
             }
-            guard out.count < capacity else {
-                full = true
-                break
-            }
-            out.append(message)
-            self.lastDelivered = message.seq
         }
-        if full {
-            // The in-flight window is full: the rest is read again once acks make room.
-            self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
-            return .deliver(out)
-        }
-        if !isLast || overflowed {
+        if !isLast || self.overflowed {
             // More in the log (or held messages were dropped): read again, now or once drained.
             guard canWrite else {
-                self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
+                self.pause()
                 return .deliver(out)
             }
-            self.mode = .catchingUp(held: held, heldBytes: bytes, overflowed: false, reading: true)
+            self.reading = true
+            self.overflowed = false
             return .deliverThenRead(out, after: self.lastDelivered)
         }
+        let held = self.held
+        self.held.removeAll()
+        self.heldBytes = 0
         for message in held where message.seq > self.lastDelivered {
-            if self.ahead.remove(message.seq) != nil {
-                self.lastDelivered = message.seq
-                continue
-            }
-            guard out.count < capacity else {
-                self.mode = .catchingUp(held: [], heldBytes: 0, overflowed: true, reading: false)
+            guard self.take(message, into: &out, capacity: capacity) else {
+                self.pause()
                 return .deliver(out)
             }
-            out.append(message)
-            self.lastDelivered = message.seq
         }
-        self.mode = .live
+        self.isLive = true
+        self.reading = false
         return .deliver(out)
+    }
+
+    /// Adds the next in-order message to `out`, or skips it if it went ahead already.
+    ///
+    /// - Returns: False when `out` is at `capacity` (nothing taken).
+    private mutating func take(_ message: Message, into out: inout [Message], capacity: Int) -> Bool {
+        if self.ahead.remove(message.seq) != nil {
+            self.lastDelivered = message.seq
+            return true
+        }
+        guard out.count < capacity else { return false }
+        out.append(message)
+        self.lastDelivered = message.seq
+        return true
     }
 
     /// A `prio=flash` message that should not wait behind the backlog (or a full in-flight

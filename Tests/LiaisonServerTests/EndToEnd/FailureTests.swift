@@ -60,6 +60,45 @@ import Testing
         }
     }
 
+    /// A pooled connection the database ended while idle is replaced before it fails a client.
+    @Test func requestsAfterTheDatabaseEndedIdleConnectionsSucceedAtOnce() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let warm = try await daemon.client("ohchr")
+            _ = try await warm.publish(topic: "hq.ohchr.x", payload: [])
+            try terminateDaemonConnections(db)
+            try await Task.sleep(for: .milliseconds(200))
+            // Every read-pool connection and the writer's died; none of that reaches the client.
+            for _ in 0..<4 { _ = try await daemon.client("unhcr") }
+            let ack = try await warm.publish(topic: "hq.ohchr.x", payload: [])
+            #expect(ack.seq > 0)
+            #expect(daemon.counters.snapshot.publishFailures == 0)
+        }
+    }
+
+    /// A client that pipelines AUTH and SUB and hangs up at once leaves nothing routed behind.
+    @Test func connectionsThatCloseBehindAPendingAuthLeaveNoSubscription() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let token = daemon.tokens["ohchr"]!
+            for _ in 0..<50 {
+                let socket = try RawSocket(port: daemon.port)
+                try socket.send("AUTH ohchr \(token)\nSUB s >\nSUB d > durable=gone\n")
+                socket.close()
+            }
+            // Give the pending AUTHs time to finish on the read pool.
+            let probe = try await daemon.client("ohchr")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await probe.command("PING") == "PONG")
+            #expect(daemon.counters.snapshot.subscriptions == 0)
+            // The durable name was not left bound either.
+            #expect(try await probe.command("SUB d > durable=gone") == "OK SUB d")
+            #expect(daemon.counters.snapshot.subscriptions == 1)
+        }
+    }
+
     @Test func commandsNeedAuthenticationAndBadTokensAreRefused() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }

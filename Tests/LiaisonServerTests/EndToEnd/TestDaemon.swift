@@ -45,6 +45,15 @@ struct TestDaemon {
         limits: ServerConfiguration.Limits = .init(),
         _ body: @Sendable (TestDaemon) async throws -> T
     ) async throws -> T {
+        try await Self.runWithShutdownHook(db, limits: limits) { daemon, _ in try await body(daemon) }
+    }
+
+    /// Like ``run(_:limits:_:)``, and `body` may trigger graceful shutdown itself (as SIGTERM would).
+    static func runWithShutdownHook<T: Sendable>(
+        _ db: TestDatabase,
+        limits: ServerConfiguration.Limits = .init(),
+        _ body: @Sendable (TestDaemon, @Sendable () async -> Void) async throws -> T
+    ) async throws -> T {
         let tokens = try Self.seed(db)
         var configuration = ServerConfiguration(databaseURL: db.url)
         configuration.port = 0
@@ -61,42 +70,17 @@ struct TestDaemon {
             tasks.addTask { try await group.run() }
             do {
                 let address = try await server.listeningAddress()
-                let result = try await body(TestDaemon(port: address.port!, tokens: tokens, counters: server.counters))
+                let daemon = TestDaemon(port: address.port!, tokens: tokens, counters: server.counters)
+                let result = try await body(daemon) { await group.triggerGracefulShutdown() }
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
             } catch {
+                // Stop the daemon before reporting, or the task group would wait on it forever.
                 await group.triggerGracefulShutdown()
                 try? await tasks.waitForAll()
                 throw error
             }
-        }
-    }
-
-    /// Like ``run(_:configure:_:)``, and `body` may trigger graceful shutdown itself (as SIGTERM would).
-    static func runWithShutdownHook<T: Sendable>(
-        _ db: TestDatabase,
-        _ body: @Sendable (TestDaemon, @Sendable () async -> Void) async throws -> T
-    ) async throws -> T {
-        let tokens = try Self.seed(db)
-        var configuration = ServerConfiguration(databaseURL: db.url)
-        configuration.port = 0
-        configuration.eventLoopThreads = 2
-        var logger = Logger(label: "liaisond-test")
-        logger.logLevel =
-            ProcessInfo.processInfo.environment["LIAISON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
-            ?? .warning
-        let server = LiaisonServer(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let address = try await server.listeningAddress()
-            let result = try await body(TestDaemon(port: address.port!, tokens: tokens, counters: server.counters)) {
-                await group.triggerGracefulShutdown()
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
         }
     }
 
