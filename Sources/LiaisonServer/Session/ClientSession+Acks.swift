@@ -32,7 +32,10 @@ extension ClientSession {
             return self.send(line: ProtocolError(.conflict, "subscription \(sid) does not use ack=explicit").replyLine)
         }
         let known = self.subscriptions[sid]!.tracker!.nak(
-            seq: seq, delayMilliseconds: delayMilliseconds, now: Self.monotonicMilliseconds())
+            seq: seq,
+            delayMilliseconds: delayMilliseconds,
+            now: Self.monotonicMilliseconds()
+        )
         guard known else {
             return self.send(line: ProtocolError(.notFound, "seq \(seq) is not in flight on \(sid)").replyLine)
         }

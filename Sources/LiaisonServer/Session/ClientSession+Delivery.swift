@@ -141,7 +141,11 @@ extension ClientSession {
                 if self.subscriptions[sid]!.state.deliverAhead(message) { ahead.append(message) }
             }
             let action = self.subscriptions[sid]!.state.page(
-                read.page, isLast: isLast, canWrite: true, capacity: capacity)
+                read.page,
+                isLast: isLast,
+                canWrite: true,
+                capacity: capacity
+            )
             self.write(ahead, sid: sid, flags: [("liaison.ahead", "1")])
             self.perform(action, sid: sid)
             self.flushIfNeeded()
