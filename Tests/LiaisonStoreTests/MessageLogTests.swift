@@ -153,6 +153,10 @@ import Testing
         #expect(everything.count > writers * batchesPerWriter)
         #expect(seen == everything, "the polling reader missed rows that committed after a higher seq")
         #expect(everything == Array(everything.first!...everything.last!), "seqs have gaps")
+        // Publication times follow seq order too, so from=<time> replays never skip a later seq.
+        let times = try reader.query("SELECT published_at FROM messages ORDER BY seq")
+        let stamps = try (0..<times.rowCount).map { try times.decode(Date.self, row: $0, column: 0) }
+        #expect(zip(stamps, stamps.dropFirst()).allSatisfy { $0 <= $1 }, "published_at goes backwards as seq grows")
     }
 }
 
