@@ -38,7 +38,7 @@ if [ ! -s var/demo-tokens.env ]; then
     {
         echo "# Demo tokens issued by deploy/run-local.sh; source this file in another terminal."
         echo "export LIAISON_DATABASE_URL='$LIAISON_DATABASE_URL'"
-        for account in unhcr-mm-sittwe ohchr undp netadmin; do
+        for account in unhcr-mm-sittwe undp-mm-yangon ohchr undp netadmin; do
             var=$(echo "TOKEN_$account" | tr 'a-z-' 'A-Z_')
             echo "export $var=$("$bin/liaisonctl" token issue "$account" --label demo)"
         done

@@ -35,10 +35,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-TOPICS = ["field.mm.sittwe.early-warning", "hq.ohchr.guidance-note.rec-07", "field.mm.yangon.report",
-          "hq.ohchr.action-plan.ap-3", "field.ba.sarajevo.report"]
-DURABLE_PATTERN = "field.mm.>"
-PUBLISHER, CONSUMER = "ohchr", "unhcr-mm-sittwe"
+# Accounts from config/network.json, used within their default access rules: a field office
+# publishes under field.mm.>, an entity may subscribe to field.>, only an admin may subscribe to >.
+PUBLISHER, CONSUMER, READER = "unhcr-mm-sittwe", "ohchr", "netadmin"
+TOPICS = ["field.mm.sittwe.early-warning", "field.mm.sittwe.report", "field.mm.yangon.early-warning",
+          "field.mm.yangon.report", "field.mm.sittwe.health"]
+DURABLE_PATTERN = "field.mm.*.early-warning"
+
+
+def durable_match(topic: str) -> bool:
+    parts = topic.split(".")
+    return len(parts) == 4 and parts[:2] == ["field", "mm"] and parts[3] == "early-warning"
 LISTENING_RE = re.compile(r"address=\S*:(\d+)\b.*listening$")
 
 
@@ -235,13 +242,13 @@ class Consumed:
     known_before: Set[int] = field(default_factory=set)  # durable: matching acked seqs when it began
 
 
-def consume(port: int, token: str, sub_line: str, sid: str, ack: bool, stop: threading.Event,
+def consume(port: int, account: str, token: str, sub_line: str, sid: str, ack: bool, stop: threading.Event,
             rcvbuf: Optional[int] = None, slow: bool = False, pause: float = 0.0,
             until: Optional[Set[int]] = None, from_seq: Optional[int] = None, limit: float = 3600) -> Consumed:
     """Subscribes and reads until the connection dies, `stop` is set, or every seq in `until` arrived."""
     session = Consumed(from_seq)
     try:
-        conn = connect_auth(port, CONSUMER if ack else PUBLISHER, token, rcvbuf)
+        conn = connect_auth(port, account, token, rcvbuf)
         session.sub_reply = conn.command(sub_line)
     except (OSError, Closed, RuntimeError, TimeoutError) as error:
         session.sub_reply = "connect: %s" % error
@@ -345,6 +352,7 @@ class Soak:
         self.run_id = "%x" % self.rng.getrandbits(32)
         self.violations: List[str] = []
         self.head_before = 0                           # the log's last seq before the soak
+        self.last_delay = 0.0                          # the last cycle's kill delay, ms
         self.acked: Dict[int, Outgoing] = {}          # seq -> what the non-DUP reply acknowledged
         self.id_seqs: Dict[str, Set[int]] = {}        # id -> every seq a reply gave for it
         self.durable_sessions: List[Consumed] = []
@@ -408,7 +416,7 @@ class Soak:
             results[name] = publish(daemon.port, tokens[PUBLISHER], jobs[name], a.window, stop)
 
         def durable():
-            consumers["durable"] = consume(daemon.port, tokens[CONSUMER],
+            consumers["durable"] = consume(daemon.port, CONSUMER, tokens[CONSUMER],
                                            "SUB d %s durable=soak-%s ack=explicit" % (DURABLE_PATTERN, self.run_id),
                                            "d", True, stop)
 
@@ -416,7 +424,7 @@ class Soak:
         start = "new" if last_slow is None else str(last_slow + 1)
 
         def slow():
-            consumers["slow"] = consume(daemon.port, tokens[PUBLISHER], "SUB slow > from=%s" % start, "slow",
+            consumers["slow"] = consume(daemon.port, READER, tokens[READER], "SUB slow > from=%s" % start, "slow",
                                         False, stop, rcvbuf=4096, slow=True, pause=pause,
                                         from_seq=None if last_slow is None else last_slow + 1)
 
@@ -426,7 +434,8 @@ class Soak:
         for t in threads:
             t.start()
         low, high = a.kill_after_ms
-        kill_at = time.monotonic() + self.rng.uniform(low, high) / 1000
+        self.last_delay = self.rng.uniform(low, high)
+        kill_at = time.monotonic() + self.last_delay / 1000
         peak = baseline
         while time.monotonic() < kill_at:
             peak = max(peak, daemon.rss())
@@ -466,7 +475,7 @@ class Soak:
         return last_slow
 
     def durable_expected(self) -> Set[int]:
-        return {s for s, m in self.acked.items() if m.topic.startswith("field.mm.")}
+        return {s for s, m in self.acked.items() if durable_match(m.topic)}
 
     def check_race(self, cycle: int, a: PublishRun, b: PublishRun):
         first: Dict[str, str] = {}
@@ -496,7 +505,7 @@ class Soak:
         expected_durable = self.durable_expected()
         got = {d["seq"] for s in self.durable_sessions for d in s.deliveries}
         stop = threading.Event()
-        final = consume(daemon.port, tokens[CONSUMER],
+        final = consume(daemon.port, CONSUMER, tokens[CONSUMER],
                         "SUB d %s durable=soak-%s ack=explicit" % (DURABLE_PATTERN, self.run_id), "d", True, stop,
                         until=expected_durable - got, limit=120)
         final.known_before = expected_durable
@@ -507,8 +516,8 @@ class Soak:
         head = max(rows) if rows else 0
         if last_slow is not None and head > last_slow:
             wanted = {s for s in rows if s > last_slow}
-            final_slow = consume(daemon.port, tokens[PUBLISHER], "SUB slow > from=%d" % (last_slow + 1), "slow", False,
-                                 stop, rcvbuf=4096, until=wanted, from_seq=last_slow + 1, limit=120)
+            final_slow = consume(daemon.port, READER, tokens[READER], "SUB slow > from=%d" % (last_slow + 1),
+                                 "slow", False, stop, rcvbuf=4096, until=wanted, from_seq=last_slow + 1, limit=120)
             self.slow_sessions.append(final_slow)
         self.check(rows)
 
@@ -558,8 +567,9 @@ class Soak:
             if i > 0 and seqs:
                 unacked = sorted(session.known_before - confirmed)
                 if unacked and seqs[0] > unacked[0]:
-                    self.violation("durable session %d resumed at %d, past unacknowledged %d" % (i, seqs[0], unacked[0]))
-            bad = [d["seq"] for d in session.deliveries if not d["topic"].startswith("field.mm.")]
+                    self.violation("durable session %d resumed at %d, past unacknowledged %d"
+                                   % (i, seqs[0], unacked[0]))
+            bad = [d["seq"] for d in session.deliveries if not durable_match(d["topic"])]
             if bad:
                 self.violation("durable session %d got seqs outside %s: %s" % (i, DURABLE_PATTERN, bad[:5]))
             got.update(seqs)
@@ -586,7 +596,7 @@ class Soak:
             self.ctl("migrate")
             root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
             self.ctl("account", "import", os.path.join(root, "config", "network.json"))
-            tokens = {acct: self.ctl("token", "issue", acct).strip() for acct in (PUBLISHER, CONSUMER)}
+            tokens = {acct: self.ctl("token", "issue", acct).strip() for acct in (PUBLISHER, CONSUMER, READER)}
             newest = self.ctl("messages", "list", "--newest-first", "--limit", "1", "--format", "jsonl").strip()
             self.head_before = json.loads(newest)["seq"] if newest else 0
         except RuntimeError as error:
@@ -601,15 +611,29 @@ class Soak:
             print("DAEMON FAILED: %s" % error, file=sys.stderr)
             return 2
         print("soak %s: liaisond on port %d, log %s" % (self.run_id, daemon.port, daemon.log_path), flush=True)
+        # Create the durable consumer before anything is published: from then on it owes every match.
+        try:
+            conn = connect_auth(daemon.port, CONSUMER, tokens[CONSUMER])
+            reply = conn.command("SUB d %s durable=soak-%s ack=explicit" % (DURABLE_PATTERN, self.run_id))
+            conn.command("QUIT")
+            conn.close()
+        except (OSError, Closed, RuntimeError, TimeoutError) as error:
+            reply = str(error)
+        if reply != "OK SUB d":
+            daemon.stop()
+            print("DURABLE CONSUMERS UNAVAILABLE: SUB got %r" % reply, file=sys.stderr)
+            return 2
         started = time.monotonic()
         last_slow = None
         try:
             for cycle in range(a.cycles):
                 if time.monotonic() - started > a.duration:
                     break
+                began = time.monotonic()
                 last_slow = self.run_cycle(daemon, cycle, tokens, last_slow)
                 self.stats["cycles"] += 1
-                print("cycle %d: %d acknowledged so far, %d violations" % (cycle, len(self.acked), len(self.violations)),
+                print("cycle %d (%.1f s, kill -9 after %.0f ms): %d acknowledged so far, %d violations"
+                      % (cycle, time.monotonic() - began, self.last_delay, len(self.acked), len(self.violations)),
                       flush=True)
             self.finish(daemon, tokens, last_slow)
         finally:

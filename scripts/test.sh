@@ -18,6 +18,13 @@ swift format lint --strict --recursive Sources Tests Package.swift
 echo "== build"
 swift build --build-tests
 
+# The libFuzzer build is a second full build (~12 min on 2 cores), too slow for every run:
+# here the fuzz corpus is replayed through the same checks instead (docs/FUZZING.md).
+echo "== fuzz corpus replay"
+fuzz_inputs=(fuzz/corpus)
+if [ -d fuzz/regressions ]; then fuzz_inputs+=(fuzz/regressions); fi
+"$(swift build --show-bin-path)/LiaisonFuzz" "${fuzz_inputs[@]}"
+
 port=${LIAISON_TEST_PG_PORT:-55439}
 pgdir=$(mktemp -d /tmp/liaison-test-pg.XXXXXX)
 chmod 755 "$pgdir"

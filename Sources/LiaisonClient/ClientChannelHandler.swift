@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 
 /// Matches reply lines to commands, answers server `PING`s and forwards `MSG` frames.
 ///
@@ -85,6 +86,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? ClientError {
             self.shutDown(error)
+        } else if let error = error as? NIOSSLError, case .uncleanShutdown = error {
+            // The peer closed TCP without a TLS close_notify: a closed connection, not a TLS fault.
+            self.shutDown(ClientError(.connectionClosed, "the server closed the connection"))
+        } else if error is NIOSSLError || error is BoringSSLError {
+            self.shutDown(ClientError(.tls, "TLS failed: \(error)"))
         } else {
             self.shutDown(ClientError(.connectionClosed, "connection failed: \(error)"))
         }

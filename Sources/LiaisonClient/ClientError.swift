@@ -14,6 +14,9 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
         /// An argument would break the line framing: it holds a space, CR or LF where a single
         /// token is required.
         case invalidArgument
+        /// TLS could not be set up: a CA, certificate or key file that cannot be read, or a failed
+        /// handshake (an untrusted or misnamed server certificate, a refused client certificate).
+        case tls
     }
 
     /// What went wrong.

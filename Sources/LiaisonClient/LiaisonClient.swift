@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A client of Liaison protocol v1 over one TCP connection.
 ///
@@ -43,17 +44,22 @@ public final class LiaisonClient: Sendable {
     ///
     /// - Parameters:
     ///   - host: The daemon's host name or address.
-    ///   - port: Its TCP port.
+    ///   - port: Its TCP port (the TLS listener's when `tls` is given, 7443 by default).
+    ///   - tls: Speak TLS with these options, or `nil` for plaintext.
     ///   - group: The event loops to use; `nil` uses `MultiThreadedEventLoopGroup.singleton`.
     /// - Returns: A connected client.
     /// - Throws: The connect error; ``ServerError`` when the server answers with `ERR` instead of a
     ///   greeting (for example 429 when it has too many connections); ``ClientError`` when the
-    ///   greeting is malformed, or the server closes or stays silent for 10 s before greeting.
+    ///   greeting is malformed, the server closes or stays silent for 10 s before greeting, or
+    ///   (``ClientError/Code/tls``) a TLS file cannot be used or the handshake fails.
     public static func connect(
         host: String,
         port: Int,
+        tls: TLSOptions? = nil,
         group: (any EventLoopGroup)? = nil
     ) async throws -> LiaisonClient {
+        let tlsContext = try tls?.makeContext()
+        let serverHostname = tls?.serverHostname(forHost: host)
         let eventLoop = (group ?? MultiThreadedEventLoopGroup.singleton).next()
         let greetingPromise = eventLoop.makePromise(of: Greeting.self)
         let (messages, continuation) = AsyncStream.makeStream(of: ReceivedMessage.self)
@@ -66,6 +72,11 @@ public final class LiaisonClient: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let operations = channel.pipeline.syncOperations
+                        if let tlsContext {
+                            try operations.addHandler(
+                                NIOSSLClientHandler(context: tlsContext, serverHostname: serverHostname)
+                            )
+                        }
                         try operations.addHandler(ByteToMessageHandler(ServerFrameDecoder()))
                         try operations.addHandler(
                             ClientChannelHandler(

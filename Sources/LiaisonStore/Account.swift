@@ -17,10 +17,16 @@ public struct Account: Sendable, Equatable, Codable {
     public var displayName: String
     /// A disabled account cannot authenticate.
     public var enabled: Bool
+    /// The most sensitive message class the account may read or publish (`accounts.clearance`).
+    ///
+    /// Defaults to ``Classification/internal``, and to ``Classification/strictlyConfidential`` for admins.
+    public var clearance: Classification
     /// When the account was created (UTC).
     public var createdAt: Date?
 
     /// Creates an account value.
+    ///
+    /// - Parameter clearance: `nil` gives ``defaultClearance(for:)`` of `role`.
     public init(
         name: String,
         kind: AccountKind,
@@ -29,6 +35,7 @@ public struct Account: Sendable, Equatable, Codable {
         role: AccountRole = .member,
         displayName: String = "",
         enabled: Bool = true,
+        clearance: Classification? = nil,
         createdAt: Date? = nil
     ) {
         self.name = name
@@ -38,7 +45,16 @@ public struct Account: Sendable, Equatable, Codable {
         self.role = role
         self.displayName = displayName
         self.enabled = enabled
+        self.clearance = clearance ?? Self.defaultClearance(for: role)
         self.createdAt = createdAt
+    }
+
+    /// The clearance an account of `role` gets when none is given: admins audit everything.
+    ///
+    /// - Parameter role: The account's role.
+    /// - Returns: ``Classification/strictlyConfidential`` for admins, ``Classification/internal`` otherwise.
+    public static func defaultClearance(for role: AccountRole) -> Classification {
+        role == .admin ? .strictlyConfidential : .internal
     }
 
     /// Checks the fields a user can get wrong before they reach the database.
@@ -61,3 +77,29 @@ public struct Account: Sendable, Equatable, Codable {
 
 extension AccountKind: Codable {}
 extension AccountRole: Codable {}
+extension Classification: Codable {}
+
+extension Account {
+    private enum CodingKeys: String, CodingKey {
+        case name, kind, parent, country, role, displayName, enabled, clearance, createdAt
+    }
+
+    /// Decodes an account; a missing `clearance` (data written before schema version 5) gets the role's default.
+    ///
+    /// - Throws: `DecodingError` when a required field is missing or has the wrong type.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let role = try container.decode(AccountRole.self, forKey: .role)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            kind: try container.decode(AccountKind.self, forKey: .kind),
+            parent: try container.decodeIfPresent(String.self, forKey: .parent),
+            country: try container.decodeIfPresent(String.self, forKey: .country),
+            role: role,
+            displayName: try container.decode(String.self, forKey: .displayName),
+            enabled: try container.decode(Bool.self, forKey: .enabled),
+            clearance: try container.decodeIfPresent(Classification.self, forKey: .clearance),
+            createdAt: try container.decodeIfPresent(Date.self, forKey: .createdAt)
+        )
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import LiaisonCore
+public import LiaisonCore
 public import Postgres
 
 /// Reads and changes accounts. Stateless: every call takes the connection it runs on.
@@ -7,9 +7,9 @@ public struct Accounts: Sendable {
     /// Creates the repository.
     public init() {}
 
-    private static let columns = "name, kind, parent, country, role, display_name, enabled, created_at"
+    private static let columns = "name, kind, parent, country, role, display_name, enabled, created_at, clearance"
 
-    /// Adds an account.
+    /// Adds an account with its clearance and the default access rules of ``AccessRules/defaults(for:)``.
     ///
     /// - Throws: ``StoreError`` `.invalid` for a bad field, `.conflict` if the name exists,
     ///   `.notFound` if the parent does not exist, `.unavailable` when the database is down.
@@ -19,13 +19,16 @@ public struct Accounts: Sendable {
             throw StoreError(.notFound, "parent account '\(parent)' does not exist")
         }
         do {
-            try connection.query(
-                """
-                INSERT INTO accounts (name, kind, parent, country, role, display_name, enabled)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """,
-                Self.binds(account)
-            )
+            try connection.transaction { connection in
+                try connection.query(
+                    """
+                    INSERT INTO accounts (name, kind, parent, country, role, display_name, enabled, clearance)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    """,
+                    Self.binds(account)
+                )
+                try AccessRules.insertDefaults(for: account, on: connection)
+            }
         } catch {
             let wrapped = StoreError.wrap(error)
             if wrapped.code == .conflict { throw StoreError(.conflict, "account '\(account.name)' already exists") }
@@ -34,6 +37,9 @@ public struct Accounts: Sendable {
     }
 
     /// Adds or updates accounts in one transaction, parents before their offices.
+    ///
+    /// New accounts get their clearance and the default access rules (``AccessRules/defaults(for:)``);
+    /// existing ones keep both, so an import never undoes `liaisonctl acl` or `account clearance`.
     ///
     /// - Returns: How many accounts were inserted and how many updated.
     /// - Throws: ``StoreError`` `.invalid` or `.notFound` for the first bad account (nothing is kept).
@@ -51,15 +57,20 @@ public struct Accounts: Sendable {
                 for account in ordered {
                     let result = try connection.query(
                         """
-                        INSERT INTO accounts (name, kind, parent, country, role, display_name, enabled)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                        INSERT INTO accounts (name, kind, parent, country, role, display_name, enabled, clearance)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, parent = excluded.parent,
                             country = excluded.country, role = excluded.role, display_name = excluded.display_name
                         RETURNING (xmax = 0)
                         """,
                         Self.binds(account)
                     )
-                    if try result.decode(Bool.self, row: 0, column: 0) { inserted += 1 } else { updated += 1 }
+                    if try result.decode(Bool.self, row: 0, column: 0) {
+                        try AccessRules.insertDefaults(for: account, on: connection)
+                        inserted += 1
+                    } else {
+                        updated += 1
+                    }
                 }
                 return (inserted, updated)
             }
@@ -105,17 +116,48 @@ public struct Accounts: Sendable {
         if result.affectedRows == 0 { throw StoreError(.notFound, "no account named '\(name)'") }
     }
 
+    /// Sets an account's clearance: the most sensitive message class it may read or publish.
+    ///
+    /// Live connections see the change within the daemon's poll interval (it moves ``AccessRules/version(on:)``).
+    ///
+    /// - Parameters:
+    ///   - clearance: The new clearance.
+    ///   - name: The account name.
+    ///   - connection: The connection to write on.
+    /// - Returns: The clearance the account had before.
+    /// - Throws: ``StoreError`` `.notFound` if there is no such account.
+    @discardableResult
+    public func setClearance(
+        _ clearance: Classification,
+        name: String,
+        on connection: Connection
+    ) throws(StoreError) -> Classification {
+        let result = try storeCall {
+            try connection.query(
+                """
+                UPDATE accounts a SET clearance = $2 FROM accounts old
+                WHERE a.name = $1 AND old.name = a.name RETURNING old.clearance
+                """,
+                [name.postgresBind, clearance.rawValue.postgresBind]
+            )
+        }
+        guard result.rowCount > 0 else { throw StoreError(.notFound, "no account named '\(name)'") }
+        let previous = try storeCall { try result.decode(String.self, row: 0, column: 0) }
+        return Classification(rawValue: previous) ?? clearance
+    }
+
     private static func binds(_ account: Account) -> [PostgresBind] {
         [
             account.name.postgresBind, account.kind.rawValue.postgresBind, account.parent.postgresBind,
             account.country.postgresBind, account.role.rawValue.postgresBind, account.displayName.postgresBind,
-            account.enabled.postgresBind,
+            account.enabled.postgresBind, account.clearance.rawValue.postgresBind,
         ]
     }
 
     private static func decode(_ result: QueryResult, row: Int) throws -> Account {
         let kind = try result.decode(String.self, row: row, column: 1)
         let role = try result.decode(String.self, row: row, column: 4)
+        let clearance = try result.decode(String.self, row: row, column: 8)
         return Account(
             name: try result.decode(String.self, row: row, column: 0),
             kind: AccountKind(rawValue: kind) ?? .entity,
@@ -124,6 +166,7 @@ public struct Accounts: Sendable {
             role: AccountRole(rawValue: role) ?? .member,
             displayName: try result.decode(String.self, row: row, column: 5),
             enabled: try result.decode(Bool.self, row: row, column: 6),
+            clearance: Classification(rawValue: clearance) ?? .internal,
             createdAt: try result.decode(Date.self, row: row, column: 7)
         )
     }

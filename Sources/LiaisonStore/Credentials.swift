@@ -40,6 +40,14 @@ public struct Credentials: Sendable {
         return "lia_" + base64
     }
 
+    /// Compares two byte strings in time that depends only on their lengths.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
     /// SHA-256 of a token's UTF-8 bytes, as stored in `credentials.token_hash`.
     public static func hash(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(token.utf8)))
@@ -79,18 +87,26 @@ public struct Credentials: Sendable {
     ///   account is enabled; otherwise `nil` (the caller answers `ERR 401` without saying which).
     /// - Throws: ``StoreError`` `.unavailable` when the database cannot be asked.
     public func authenticate(account: String, token: String, on connection: Connection) throws(StoreError) -> Account? {
-        // The lookup is by hash, so the token itself never meets a comparison that could leak timing.
-        let found = try storeCall {
-            try connection.query(
+        // The account's live hashes are compared in constant time here, not matched by an index
+        // lookup on the presented hash, so response time says nothing about how close a guess was.
+        let presented = Self.hash(token)
+        let matched = try storeCall {
+            let result = try connection.query(
                 """
-                SELECT a.name FROM credentials c JOIN accounts a ON a.name = c.account
-                WHERE c.token_hash = $1 AND c.account = $2 AND a.enabled
+                SELECT c.token_hash FROM credentials c JOIN accounts a ON a.name = c.account
+                WHERE c.account = $1 AND a.enabled
                   AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
                 """,
-                [Self.hash(token).postgresBind, account.postgresBind]
-            ).rowCount
+                [account.postgresBind]
+            )
+            var matched = false
+            for row in 0..<result.rowCount {
+                let stored = try result.decode([UInt8].self, row: row, column: 0)
+                matched = Self.constantTimeEqual(stored, presented) || matched
+            }
+            return matched
         }
-        guard found > 0 else { return nil }
+        guard matched else { return nil }
         return try Accounts().find(account, on: connection)
     }
 

@@ -6,16 +6,21 @@ extension MessageLog {
     ///
     /// - Parameters:
     ///   - seqs: The seqs wanted, in any order; repeats are harmless.
+    ///   - maxClassification: Leave out messages whose `class` is above this (the reader's clearance).
     ///   - connection: The connection to read on.
     /// - Returns: The stored messages among them, ascending by seq; seqs that are not in the log
-    ///   (never assigned, or removed by retention) are simply absent.
+    ///   (never assigned, or removed by retention) or above `maxClassification` are simply absent.
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.
-    public func fetch(seqs: [Int64], on connection: Connection) throws(StoreError) -> [Message] {
+    public func fetch(
+        seqs: [Int64],
+        maxClassification: Classification = .strictlyConfidential,
+        on connection: Connection
+    ) throws(StoreError) -> [Message] {
         guard !seqs.isEmpty else { return [] }
         return try storeCall {
             let result = try connection.query(
-                Self.selectColumns + " WHERE seq = ANY($1) ORDER BY seq",
-                [seqs.postgresBind]
+                Self.selectColumns + " WHERE seq = ANY($1) AND \(Self.classCondition(parameter: 2)) ORDER BY seq",
+                [seqs.postgresBind, Self.classesBind(upTo: maxClassification)]
             )
             return try Self.decodeMessages(result)
         }
@@ -30,6 +35,7 @@ extension MessageLog {
     ///   - afterSeq: Exclusive lower bound, usually the consumer's delivered seq.
     ///   - pattern: Only topics this pattern matches.
     ///   - limit: At most this many messages.
+    ///   - maxClassification: Skip messages whose `class` is above this (the reader's clearance).
     ///   - connection: The connection to read on.
     /// - Returns: Flash messages with seq > `afterSeq`, ascending by seq.
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.
@@ -37,15 +43,18 @@ extension MessageLog {
         after afterSeq: Int64,
         matching pattern: TopicPattern,
         limit: Int,
+        maxClassification: Classification = .strictlyConfidential,
         on connection: Connection
     ) throws(StoreError) -> [Message] {
-        let topic = Self.topicCondition(pattern, firstParameter: 3)
+        let topic = Self.topicCondition(pattern, firstParameter: 4)
         return try storeCall {
             // The prio predicate is spelled as in the index definition, or the planner cannot use it.
             let result = try connection.query(
                 Self.selectColumns
-                    + " WHERE headers->>'prio' = 'flash' AND seq > $1 AND \(topic.sql) ORDER BY seq LIMIT $2",
-                [afterSeq.postgresBind, Int64(limit).postgresBind] + topic.binds
+                    + " WHERE headers->>'prio' = 'flash' AND seq > $1 AND \(Self.classCondition(parameter: 3))"
+                    + " AND \(topic.sql) ORDER BY seq LIMIT $2",
+                [afterSeq.postgresBind, Int64(limit).postgresBind, Self.classesBind(upTo: maxClassification)]
+                    + topic.binds
             )
             return try Self.decodeMessages(result)
         }

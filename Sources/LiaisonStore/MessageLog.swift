@@ -91,12 +91,15 @@ public struct MessageLog: Sendable {
     ///   - afterSeq: Exclusive lower bound (0 reads from the start).
     ///   - pattern: Only topics this pattern matches; `nil` for all.
     ///   - limit: At most this many rows.
+    ///   - maxClassification: Skip messages whose `class` (``Classification/internal`` when absent)
+    ///     is above this, i.e. the reader's clearance. Skipped rows count against nothing.
     /// - Returns: Messages in ascending seq order; fewer than `limit` means the log's end was reached.
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.
     public func read(
         after afterSeq: Int64,
         matching pattern: TopicPattern?,
         limit: Int,
+        maxClassification: Classification = .strictlyConfidential,
         on connection: Connection
     )
         throws(StoreError) -> [Message]
@@ -108,12 +111,12 @@ public struct MessageLog: Sendable {
             let result = try connection.query(
                 Self.selectColumns + """
                      WHERE seq > $1 AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
-                     AND ($4::text IS NULL OR topic = $4)
+                     AND ($4::text IS NULL OR topic = $4) AND \(Self.classCondition(parameter: 6))
                     ORDER BY seq LIMIT $5
                     """,
                 [
                     afterSeq.postgresBind, like.postgresBind, regex.postgresBind, exact.postgresBind,
-                    Int64(limit).postgresBind,
+                    Int64(limit).postgresBind, Self.classesBind(upTo: maxClassification),
                 ]
             )
             return try Self.decodeMessages(result)
@@ -163,16 +166,34 @@ public struct MessageLog: Sendable {
                       AND ($4::timestamptz IS NULL OR published_at >= $4)
                       AND ($5::timestamptz IS NULL OR published_at < $5)
                       AND ($6::bigint IS NULL OR seq >= $6) AND ($7::bigint IS NULL OR seq <= $7)
+                      AND \(Self.classCondition(parameter: 9))
+                      AND ($10::text IS NULL OR coalesce(headers->>'class', 'internal') = $10)
                     ORDER BY seq \(order) LIMIT $8
                     """,
                 [
                     query.account.postgresBind, like.postgresBind, regex.postgresBind, query.since.postgresBind,
                     query.until.postgresBind, query.fromSeq.postgresBind, query.toSeq.postgresBind,
-                    Int64(query.limit).postgresBind,
+                    Int64(query.limit).postgresBind, Self.classesBind(upTo: query.maxClassification),
+                    query.classification?.rawValue.postgresBind ?? .null,
                 ]
             )
             return try Self.decodeMessages(result)
         }
+    }
+
+    /// A SQL condition keeping messages whose class is in the text array `$parameter` (NULL keeps all).
+    ///
+    /// A message without `class` is `internal`; a class outside the four known names is never
+    /// in the array, so it is only shown to readers cleared for everything.
+    static func classCondition(parameter n: Int) -> String {
+        "($\(n)::text[] IS NULL OR coalesce(headers->>'class', 'internal') = ANY($\(n)::text[]))"
+    }
+
+    /// The bind for ``classCondition(parameter:)``: the class names at or below `maximum`, or NULL
+    /// when `maximum` is the top level (no filter, so the common admin path pays nothing).
+    static func classesBind(upTo maximum: Classification?) -> PostgresBind {
+        guard let maximum, maximum < .strictlyConfidential else { return .null }
+        return Classification.allCases.filter { $0 <= maximum }.map(\.rawValue).postgresBind
     }
 
     static func decodeMessages(_ result: QueryResult) throws -> [Message] {

@@ -19,6 +19,10 @@ public struct MessageQuery: Sendable, Equatable {
     public var limit: Int
     /// Newest first instead of oldest first.
     public var newestFirst: Bool
+    /// Only messages whose `class` is at or below this (the viewer's clearance); `nil` for any.
+    public var maxClassification: Classification?
+    /// Only messages of exactly this `class` (absent counts as ``Classification/internal``); `nil` for any.
+    public var classification: Classification?
 
     /// Creates a query; with no arguments it lists the oldest 100 messages.
     public init(
@@ -29,7 +33,9 @@ public struct MessageQuery: Sendable, Equatable {
         fromSeq: Int64? = nil,
         toSeq: Int64? = nil,
         limit: Int = 100,
-        newestFirst: Bool = false
+        newestFirst: Bool = false,
+        maxClassification: Classification? = nil,
+        classification: Classification? = nil
     ) {
         self.account = account
         self.pattern = pattern
@@ -39,5 +45,7 @@ public struct MessageQuery: Sendable, Equatable {
         self.toSeq = toSeq
         self.limit = limit
         self.newestFirst = newestFirst
+        self.maxClassification = maxClassification
+        self.classification = classification
     }
 }

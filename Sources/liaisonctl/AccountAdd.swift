@@ -6,7 +6,8 @@ import LiaisonStore
 struct AccountAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
-        abstract: "Add an entity or a field office."
+        abstract: "Add an entity or a field office.",
+        discussion: "The account gets the default access rules of docs/SECURITY.md; change them with `liaisonctl acl`."
     )
 
     @OptionGroup var database: DatabaseOptions
@@ -25,6 +26,14 @@ struct AccountAdd: AsyncParsableCommand {
 
     @Option(help: "member or admin.")
     var role: AccountRole = .member
+
+    @Option(
+        help: ArgumentHelp(
+            "public, internal, confidential or strictly-confidential (default: internal; strictly-confidential for admins).",
+            valueName: "level"
+        )
+    )
+    var clearance: Classification?
 
     @Option(help: ArgumentHelp("A name for people, e.g. \"UNHCR Sub-Office Sittwe\".", valueName: "text"))
     var displayName: String = ""
@@ -48,7 +57,8 @@ struct AccountAdd: AsyncParsableCommand {
             parent: self.parent,
             country: self.country,
             role: self.role,
-            displayName: self.displayName
+            displayName: self.displayName,
+            clearance: self.clearance
         )
         try await self.database.run { connection in
             try Accounts().add(account, on: connection)

@@ -5,8 +5,11 @@ public import LiaisonCore
 struct AccountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account",
-        abstract: "Add, list, disable, enable and import accounts.",
-        subcommands: [AccountAdd.self, AccountList.self, AccountDisable.self, AccountEnable.self, AccountImport.self]
+        abstract: "Add, list, disable, enable and import accounts, and set their clearance.",
+        subcommands: [
+            AccountAdd.self, AccountList.self, AccountDisable.self, AccountEnable.self, AccountImport.self,
+            AccountClearance.self,
+        ]
     )
 }
 

@@ -24,6 +24,7 @@ struct AccountList: AsyncParsableCommand {
                 var object: [String: Any] = [
                     "name": account.name, "kind": account.kind.rawValue, "role": account.role.rawValue,
                     "display_name": account.displayName, "enabled": account.enabled,
+                    "clearance": account.clearance.rawValue,
                     "parent": account.parent.map { $0 as Any } ?? NSNull(),
                     "country": account.country.map { $0 as Any } ?? NSNull(),
                 ]
@@ -34,11 +35,11 @@ struct AccountList: AsyncParsableCommand {
             }
             return
         }
-        var table = TextTable(["NAME", "KIND", "PARENT", "COUNTRY", "ROLE", "ENABLED", "DISPLAY NAME"])
+        var table = TextTable(["NAME", "KIND", "PARENT", "COUNTRY", "ROLE", "CLEARANCE", "ENABLED", "DISPLAY NAME"])
         for account in accounts {
             table.append([
                 account.name, account.kind.rawValue, account.parent ?? "-", account.country ?? "-",
-                account.role.rawValue, account.enabled ? "yes" : "no", account.displayName,
+                account.role.rawValue, account.clearance.rawValue, account.enabled ? "yes" : "no", account.displayName,
             ])
         }
         print(table.rendered)

@@ -43,6 +43,15 @@ struct MessagesList: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only seq <= N.", valueName: "n"))
     var toSeq: Int64?
 
+    @Option(
+        name: .customLong("class"),
+        help: ArgumentHelp(
+            "Only messages of this class: public, internal (also when absent), confidential, strictly-confidential.",
+            valueName: "level"
+        )
+    )
+    var classification: Classification?
+
     @Option(help: ArgumentHelp("At most N messages.", valueName: "n"))
     var limit: Int = 100
 
@@ -76,6 +85,7 @@ struct MessagesList: AsyncParsableCommand {
         query.until = try self.until.map { try Self.time($0, "--until") }
         query.fromSeq = self.fromSeq
         query.toSeq = self.toSeq
+        query.classification = self.classification
         return query
     }
 
@@ -97,7 +107,7 @@ struct MessagesList: AsyncParsableCommand {
                 print(JSONLine.encode(Self.jsonObject(message)))
             }
         case .table:
-            var header = ["SEQ", "PUBLISHED", "ACCOUNT", "TOPIC", "SIZE", "HEADERS"]
+            var header = ["SEQ", "PUBLISHED", "ACCOUNT", "TOPIC", "CLASS", "SIZE", "HEADERS"]
             if self.payload {
                 header.append("PAYLOAD")
             }
@@ -105,7 +115,8 @@ struct MessagesList: AsyncParsableCommand {
             for message in messages {
                 var row = [
                     String(message.seq), RFC3339.format(message.publishedAt), message.account, message.topic.value,
-                    String(message.payload.count), message.headers.isEmpty ? "-" : message.headers.wireText,
+                    Self.classText(message), String(message.payload.count),
+                    message.headers.isEmpty ? "-" : message.headers.wireText,
                 ]
                 if self.payload {
                     row.append(Self.preview(message.payload))
@@ -124,9 +135,14 @@ struct MessagesList: AsyncParsableCommand {
         }
         return [
             "seq": message.seq, "topic": message.topic.value, "account": message.account,
-            "published_at": RFC3339.format(message.publishedAt), "headers": headers,
+            "published_at": RFC3339.format(message.publishedAt), "headers": headers, "class": Self.classText(message),
             "size": message.payload.count, "payload_base64": Data(message.payload).base64EncodedString(),
         ]
+    }
+
+    /// The message's `class`, `internal` when it has none (as delivery treats it).
+    static func classText(_ message: Message) -> String {
+        message.headers["class"] ?? Classification.internal.rawValue
     }
 
     /// Up to 60 characters of the payload as UTF-8; control characters, invalid bytes and

@@ -2,15 +2,54 @@ import ArgumentParser
 import Foundation
 import LiaisonClient
 
-/// Where the daemon is and who to authenticate as, shared by `pub`, `sub` and `bench`.
+/// Where the daemon is, how to reach it (plaintext or TLS) and who to authenticate as, shared by
+/// `pub`, `sub` and `bench`.
+///
+/// With a client certificate (`--cert`/`--key`, mutual TLS) the daemon takes the account from the
+/// certificate, so no `AUTH` is sent and no token is needed.
 struct ServerOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The daemon as HOST:PORT (default: $LIAISON_SERVER or 127.0.0.1:7420).",
+            "The daemon as HOST:PORT (default: $LIAISON_SERVER, else 127.0.0.1:7420, or 127.0.0.1:7443 with TLS).",
             valueName: "host:port"
         )
     )
     var server: String?
+
+    @Flag(help: "Connect with TLS (implied by --ca, --cert; default: $LIAISON_TLS=1).")
+    var tls = false
+
+    @Option(
+        name: .customLong("ca"),
+        help: ArgumentHelp(
+            "PEM CA certificate(s) to trust for the daemon (default: $LIAISON_TLS_CA, else the system's).",
+            valueName: "file"
+        )
+    )
+    var caFile: String?
+
+    @Option(
+        name: .customLong("cert"),
+        help: ArgumentHelp(
+            "PEM client certificate for mutual TLS; its CN names the account (default: $LIAISON_TLS_CERT).",
+            valueName: "file"
+        )
+    )
+    var certificateFile: String?
+
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp("PEM private key of --cert (default: $LIAISON_TLS_KEY).", valueName: "file")
+    )
+    var keyFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The name the daemon's certificate must carry (default: $LIAISON_TLS_SERVER_NAME, else the host).",
+            valueName: "name"
+        )
+    )
+    var serverName: String?
 
     @Option(help: ArgumentHelp("The account to AUTH as (default: $LIAISON_ACCOUNT).", valueName: "name"))
     var account: String?
@@ -20,12 +59,36 @@ struct ServerOptions: ParsableArguments {
 
     private static let environment = ProcessInfo.processInfo.environment
 
+    /// An environment variable, with an empty value taken as unset.
+    private static func env(_ name: String) -> String? {
+        Self.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The TLS options, or `nil` for plaintext.
+    var tlsOptions: TLSOptions? {
+        get throws {
+            let options = TLSOptions(
+                caPath: self.caFile ?? Self.env("LIAISON_TLS_CA"),
+                certificatePath: self.certificateFile ?? Self.env("LIAISON_TLS_CERT"),
+                privateKeyPath: self.keyFile ?? Self.env("LIAISON_TLS_KEY"),
+                serverName: self.serverName ?? Self.env("LIAISON_TLS_SERVER_NAME")
+            )
+            guard (options.certificatePath == nil) == (options.privateKeyPath == nil) else {
+                throw ValidationError("--cert and --key go together (or LIAISON_TLS_CERT and LIAISON_TLS_KEY)")
+            }
+            let wanted =
+                self.tls || ["1", "true", "yes"].contains(Self.env("LIAISON_TLS")?.lowercased() ?? "")
+                || options.caPath != nil || options.certificatePath != nil
+            return wanted ? options : nil
+        }
+    }
+
     /// The host and port to connect to.
     var address: (host: String, port: Int) {
         get throws {
             let text =
-                self.server ?? Self.environment["LIAISON_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? "127.0.0.1:7420"
+                try self.server ?? Self.env("LIAISON_SERVER")
+                ?? (self.tlsOptions == nil ? "127.0.0.1:7420" : "127.0.0.1:7443")
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
                 (1...65535).contains(port)
             else {
@@ -55,16 +118,30 @@ struct ServerOptions: ParsableArguments {
         }
     }
 
-    func validate() throws {
-        _ = try self.address
-        _ = try self.credentials
+    /// Whether a client certificate authenticates the connection, so no `AUTH` is sent.
+    private var authenticatesWithCertificate: Bool {
+        get throws { try self.tlsOptions?.certificatePath != nil }
     }
 
-    /// Connects to the daemon and authenticates.
+    func validate() throws {
+        _ = try self.address
+        if try self.authenticatesWithCertificate {
+            if self.account != nil || self.token != nil {
+                throw ValidationError(
+                    "--cert authenticates as the account its certificate names: drop --account and --token"
+                )
+            }
+        } else {
+            _ = try self.credentials
+        }
+    }
+
+    /// Connects to the daemon and authenticates (with `AUTH`, or by the client certificate).
     func connect() async throws -> LiaisonClient {
         let (host, port) = try self.address
+        let client = try await LiaisonClient.connect(host: host, port: port, tls: try self.tlsOptions)
+        if try self.authenticatesWithCertificate { return client }
         let (account, token) = try self.credentials
-        let client = try await LiaisonClient.connect(host: host, port: port)
         do {
             try await client.auth(account: account, token: token)
         } catch {

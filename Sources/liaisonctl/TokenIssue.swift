@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LiaisonCore
 import LiaisonStore
+import Postgres
 
 /// `liaisonctl token issue`.
 struct TokenIssue: AsyncParsableCommand {
@@ -32,7 +34,21 @@ struct TokenIssue: AsyncParsableCommand {
         let label = self.label
         let expiresAt = self.expiresInDays.map { Date(timeIntervalSinceNow: Double($0) * 86_400) }
         let token = try await self.database.run { connection in
-            try Credentials().issue(for: account, label: label, expiresAt: expiresAt, on: connection)
+            try connection.transaction { connection in
+                let token = try Credentials().issue(for: account, label: label, expiresAt: expiresAt, on: connection)
+                var reason = label.isEmpty ? "token issued" : "token '\(label)' issued"
+                if let expiresAt {
+                    reason += ", expires \(RFC3339.format(expiresAt))"
+                }
+                try SecurityEvents().record(
+                    .tokenIssued,
+                    account: account,
+                    remote: AclCommand.remote,
+                    reason: reason,
+                    on: connection
+                )
+                return token
+            }
         }
         print(token)
     }

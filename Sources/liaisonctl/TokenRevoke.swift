@@ -1,5 +1,6 @@
 import ArgumentParser
 import LiaisonStore
+import Postgres
 
 /// `liaisonctl token revoke`.
 struct TokenRevoke: AsyncParsableCommand {
@@ -29,7 +30,17 @@ struct TokenRevoke: AsyncParsableCommand {
         let account = self.account
         let token = self.token
         let count = try await self.database.run { connection in
-            try Credentials().revoke(account: account, token: token, on: connection)
+            try connection.transaction { connection in
+                let count = try Credentials().revoke(account: account, token: token, on: connection)
+                try SecurityEvents().record(
+                    .tokenRevoked,
+                    account: account,
+                    remote: AclCommand.remote,
+                    reason: token == nil ? "all \(count) live tokens revoked" : "1 token revoked",
+                    on: connection
+                )
+                return count
+            }
         }
         print("revoked \(count) token\(count == 1 ? "" : "s") of \(account)")
     }

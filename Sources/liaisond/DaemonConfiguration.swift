@@ -86,7 +86,40 @@ struct DaemonConfiguration {
         )
         limits.maxDeliver = try Self.int(reader, "consumers.maxDeliver", limits.maxDeliver, 1...1000)
         limits.maxInflight = try Self.int(reader, "consumers.maxInflight", limits.maxInflight, 1...100_000)
+        limits.maxConnections = try Self.int(reader, "limits.maxConnections", limits.maxConnections, 1...1_000_000)
+        limits.maxConnectionsPerAccount = try Self.int(
+            reader,
+            "limits.maxConnectionsPerAccount",
+            limits.maxConnectionsPerAccount,
+            1...1_000_000
+        )
+        limits.publishRatePerSecond = Double(
+            try Self.int(reader, "limits.publishRatePerSecond", Int(limits.publishRatePerSecond), 0...10_000_000)
+        )
+        limits.publishBurst = Double(
+            try Self.int(reader, "limits.publishBurst", Int(limits.publishBurst), 1...10_000_000)
+        )
+        limits.authFreeFailures = try Self.int(reader, "limits.authFreeFailures", limits.authFreeFailures, 0...1000)
+        limits.authBaseDelayMilliseconds = Int64(
+            try Self.int(reader, "limits.authBaseDelayMs", Int(limits.authBaseDelayMilliseconds), 0...60_000)
+        )
+        limits.authLockoutFailures = try Self.int(
+            reader,
+            "limits.authLockoutFailures",
+            limits.authLockoutFailures,
+            1...1000
+        )
+        limits.authLockoutMilliseconds = Int64(
+            try Self.int(reader, "limits.authLockoutMs", Int(limits.authLockoutMilliseconds), 0...86_400_000)
+        )
+        limits.authTimeoutMilliseconds = Int64(
+            try Self.int(reader, "limits.authTimeoutMs", Int(limits.authTimeoutMilliseconds), 0...3_600_000)
+        )
+        limits.idleTimeoutMilliseconds = Int64(
+            try Self.int(reader, "limits.idleTimeoutMs", Int(limits.idleTimeoutMilliseconds), 0...86_400_000)
+        )
         server.limits = limits
+        try Self.readTLS(reader, into: &server)
 
         let levelText = reader.string(forKey: "log.level", default: "info")
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
@@ -105,17 +138,80 @@ struct DaemonConfiguration {
         return "\(error)"
     }
 
-    /// Parses `HOST:PORT` (IPv6 as `[::1]:7420`).
-    static func parseListen(_ text: String) throws -> (String, Int) {
+    /// Parses `HOST:PORT` (IPv6 as `[::1]:7420`); `key` names the setting in errors.
+    static func parseListen(_ text: String, key: String = "listen") throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw Invalid(key: "listen", message: "'\(text)' is not HOST:PORT")
+            throw Invalid(key: key, message: "'\(text)' is not HOST:PORT")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw Invalid(key: "listen", message: "'\(text)' has no host") }
+        guard !host.isEmpty else { throw Invalid(key: key, message: "'\(text)' has no host") }
         return (host, port)
+    }
+
+    /// Reads `plaintext.enabled` and the `tls.*` keys; TLS is on when `tls.certificate` is set.
+    ///
+    /// The files are read here, so that a missing or unreadable certificate, key or CA stops the
+    /// daemon at start with the key and the file named.
+    private static func readTLS(_ reader: ConfigReader, into server: inout ServerConfiguration) throws {
+        server.plaintextEnabled = try Self.bool(reader, "plaintext.enabled", true)
+        let certificate = reader.string(forKey: "tls.certificate").flatMap { $0.isEmpty ? nil : $0 }
+        let privateKey = reader.string(forKey: "tls.privateKey").flatMap { $0.isEmpty ? nil : $0 }
+        let clientCA = reader.string(forKey: "tls.clientCA").flatMap { $0.isEmpty ? nil : $0 }
+        let requireClientCertificate = try Self.bool(reader, "tls.requireClientCertificate", false)
+        guard let certificate else {
+            if privateKey != nil || clientCA != nil || requireClientCertificate {
+                throw Invalid(key: "tls.certificate", message: "the other tls.* settings need a certificate file")
+            }
+            if !server.plaintextEnabled {
+                throw Invalid(
+                    key: "plaintext.enabled",
+                    message: "false leaves no listener: set tls.certificate and tls.privateKey"
+                )
+            }
+            return
+        }
+        guard let privateKey else {
+            throw Invalid(key: "tls.privateKey", message: "tls.certificate needs its private key file")
+        }
+        let (host, port) = try Self.parseListen(
+            reader.string(forKey: "tls.listen", default: "127.0.0.1:7443"),
+            key: "tls.listen"
+        )
+        let tls = TLSSettings(
+            certificatePath: certificate,
+            privateKeyPath: privateKey,
+            clientCAPath: clientCA,
+            requireClientCertificate: requireClientCertificate,
+            host: host,
+            port: port
+        )
+        do {
+            try tls.validate()
+        } catch let error as TLSSettingsError {
+            let key: String
+            switch error.setting {
+            case .certificate: key = "tls.certificate"
+            case .privateKey: key = "tls.privateKey"
+            case .clientCA: key = "tls.clientCA"
+            }
+            throw Invalid(key: key, message: error.message)
+        }
+        server.tls = tls
+    }
+
+    /// Reads a boolean that may come as a JSON `true`/`false` or a string (flags, environment).
+    private static func bool(_ reader: ConfigReader, _ key: String, _ fallback: Bool) throws -> Bool {
+        if let text = reader.string(forKey: ConfigKey(key)) {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": return true
+            case "false", "0", "no", "off": return false
+            default: throw Invalid(key: key, message: "'\(text)' is not true or false")
+            }
+        }
+        return reader.bool(forKey: ConfigKey(key), default: fallback)
     }
 
     /// Reads an integer that may come as a number (JSON) or a string (flags, environment).

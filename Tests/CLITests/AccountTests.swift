@@ -33,14 +33,14 @@ struct AccountTests {
         #expect(table.status == 0)
         let header = try #require(table.lines.first)
         #expect(
-            header.split(separator: " ", omittingEmptySubsequences: true).prefix(6) == [
-                "NAME", "KIND", "PARENT", "COUNTRY", "ROLE", "ENABLED",
+            header.split(separator: " ", omittingEmptySubsequences: true).prefix(7) == [
+                "NAME", "KIND", "PARENT", "COUNTRY", "ROLE", "CLEARANCE", "ENABLED",
             ]
         )
         let row = try #require(table.lines.first { $0.hasPrefix("testorg-mm-sittwe ") })
         #expect(
             row.split(separator: " ", omittingEmptySubsequences: true) == [
-                "testorg-mm-sittwe", "office", "testorg", "mm", "member", "yes",
+                "testorg-mm-sittwe", "office", "testorg", "mm", "member", "internal", "yes",
             ]
         )
 

@@ -57,6 +57,11 @@ final class Daemon: Sendable {
         self.log = log
     }
 
+    deinit {
+        // A test that throws halfway must not leave a daemon running behind it.
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    }
+
     /// The daemon's process id, for `/proc/<pid>` and signals.
     var pid: Int32 { self.process.processIdentifier }
 

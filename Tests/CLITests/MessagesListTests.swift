@@ -72,13 +72,14 @@ struct MessagesListTests {
         #expect(result.status == 0, "\(result)")
         #expect(result.lines.count == 2)
         let header = result.lines[0].split(separator: " ", omittingEmptySubsequences: true)
-        #expect(header == ["SEQ", "PUBLISHED", "ACCOUNT", "TOPIC", "SIZE", "HEADERS", "PAYLOAD"])
+        #expect(header == ["SEQ", "PUBLISHED", "ACCOUNT", "TOPIC", "CLASS", "SIZE", "HEADERS", "PAYLOAD"])
         let row = result.lines[1].split(separator: " ", omittingEmptySubsequences: true)
-        #expect(row.count == 8)
+        #expect(row.count == 9)
         #expect(row[0] == "2" && row[2] == "unhcr-mm-sittwe" && row[3] == "field.mm.sittwe.early-warning")
-        #expect(row[4] == "15")
-        #expect(row[5] == "id=ew-1" && row[6] == "prio=flash")
-        #expect(row[7] == "tension.rising.")
+        #expect(row[4] == "internal")
+        #expect(row[5] == "15")
+        #expect(row[6] == "id=ew-1" && row[7] == "prio=flash")
+        #expect(row[8] == "tension.rising.")
     }
 
     @Test func jsonLinesCarryTheExactPayload() async throws {
@@ -96,6 +97,7 @@ struct MessagesListTests {
         #expect(object["account"] as? String == "unhcr-mm-sittwe")
         #expect(object["size"] as? Int == 15)
         #expect(object["headers"] as? [String: String] == ["id": "ew-1", "prio": "flash"])
+        #expect(object["class"] as? String == "internal")
         let base64 = try #require(object["payload_base64"] as? String)
         let payload = try #require(Data(base64Encoded: base64))
         #expect(Array(payload) == Array("tension\nrising".utf8) + [0])

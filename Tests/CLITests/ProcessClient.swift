@@ -164,7 +164,9 @@ final class ProcessClient: @unchecked Sendable {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBytes {
+                Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw Failure(description: "send: errno \(errno)") }
             offset += n
@@ -306,6 +308,16 @@ final class ProcessClient: @unchecked Sendable {
         shutdown(self.fd, Int32(SHUT_WR))
     }
 
+    /// The state the two threads of a pipelined publish share, all of it under `lock`
+    /// (which is what makes the `@unchecked Sendable` safe).
+    private final class PublishGate: @unchecked Sendable {
+        let lock = NSCondition()
+        var sent = 0
+        var answered = 0
+        var over = false
+        var writerDone = false
+    }
+
     // MARK: - Reading
 
     /// Appends what the socket has to `buffer`.
@@ -320,7 +332,9 @@ final class ProcessClient: @unchecked Sendable {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { throw Failure(description: "no whole frame within the timeout") }
             var poller = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
-            let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(
+                clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
+            )
             let ready = poll(&poller, 1, milliseconds)
             if ready < 0 && errno != EINTR { throw Failure(description: "poll: errno \(errno)") }
             guard ready > 0 else { continue }
@@ -372,14 +386,4 @@ final class ProcessClient: @unchecked Sendable {
         self.start = payloadStart + size + 1
         return .message(delivery)
     }
-}
-
-/// The state the two threads of a pipelined publish share, all of it under `lock`
-/// (which is what makes the `@unchecked Sendable` safe).
-private final class PublishGate: @unchecked Sendable {
-    let lock = NSCondition()
-    var sent = 0
-    var answered = 0
-    var over = false
-    var writerDone = false
 }

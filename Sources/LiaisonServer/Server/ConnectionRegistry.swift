@@ -19,6 +19,27 @@ final class ConnectionRegistry: Sendable {
         self.channels.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
+    // Safe to share: the counts are guarded by the lock.
+    private let perAccount = NIOLockedValueBox<[String: Int]>([:])
+
+    /// Counts a connection for `account`; false (and nothing counted) when it has `limit` already.
+    func claimAccount(_ account: String, limit: Int) -> Bool {
+        self.perAccount.withLockedValue { counts in
+            let current = counts[account] ?? 0
+            guard current < limit else { return false }
+            counts[account] = current + 1
+            return true
+        }
+    }
+
+    /// Uncounts a connection of `account`.
+    func releaseAccount(_ account: String) {
+        self.perAccount.withLockedValue { counts in
+            let remaining = (counts[account] ?? 1) - 1
+            counts[account] = remaining > 0 ? remaining : nil
+        }
+    }
+
     /// A snapshot of the open connections.
     var all: [any Channel] { self.channels.withLockedValue { Array($0.values) } }
 }

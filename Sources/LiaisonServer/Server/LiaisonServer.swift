@@ -2,6 +2,7 @@ public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
+import NIOSSL
 import Postgres
 public import ServiceLifecycle
 
@@ -14,10 +15,13 @@ public final class LiaisonServer: Service, Sendable {
     private let configuration: ServerConfiguration
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let boundAddress = NIOLockedValueBox<SocketAddress?>(nil)
+    private let boundAddresses = NIOLockedValueBox<BoundAddresses?>(nil)
     /// What the server has done since ``run()`` started (connections, publishes, catch-ups).
     public let counters = ServerCounters()
-    private let ready = NIOLockedValueBox<[CheckedContinuation<SocketAddress, any Error>]>([])
+    private let ready = NIOLockedValueBox<[CheckedContinuation<BoundAddresses, any Error>]>([])
+
+    /// The listeners' addresses, once bound: `nil` for a listener that is not configured.
+    private typealias BoundAddresses = (plaintext: SocketAddress?, tls: SocketAddress?)
 
     /// Creates the server; nothing is opened until ``run()``.
     ///
@@ -30,25 +34,52 @@ public final class LiaisonServer: Service, Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
 
-    /// The address the listener is bound to, once ``run()`` has bound it (useful with port 0).
+    /// The address the plaintext listener is bound to, once ``run()`` has bound it (useful with
+    /// port 0); the TLS listener's when the plaintext one is disabled.
     ///
     /// - Throws: `CancellationError` if the task is cancelled while waiting.
     public func listeningAddress() async throws -> SocketAddress {
-        if let address = self.boundAddress.withLockedValue({ $0 }) { return address }
+        let addresses = try await self.bound()
+        // run() binds at least one listener, so one of the two is set.
+        return (addresses.plaintext ?? addresses.tls)!
+    }
+
+    /// The address the TLS listener is bound to, once ``run()`` has bound it (useful with port 0).
+    ///
+    /// - Returns: The address, or `nil` when ``ServerConfiguration/tls`` is not set.
+    /// - Throws: `CancellationError` if the task is cancelled while waiting.
+    public func tlsListeningAddress() async throws -> SocketAddress? {
+        try await self.bound().tls
+    }
+
+    private func bound() async throws -> BoundAddresses {
+        if let addresses = self.boundAddresses.withLockedValue({ $0 }) { return addresses }
         return try await withCheckedThrowingContinuation { continuation in
-            let address = self.boundAddress.withLockedValue { address -> SocketAddress? in
-                if address == nil { self.ready.withLockedValue { $0.append(continuation) } }
-                return address
+            let addresses = self.boundAddresses.withLockedValue { addresses -> BoundAddresses? in
+                if addresses == nil { self.ready.withLockedValue { $0.append(continuation) } }
+                return addresses
             }
-            if let address { continuation.resume(returning: address) }
+            if let addresses { continuation.resume(returning: addresses) }
         }
     }
 
     /// Serves until graceful shutdown or cancellation.
     ///
-    /// - Throws: When the port cannot be bound (e.g. `EADDRINUSE`); a database outage does not throw
-    ///   (publishes get `ERR 503` and the storage threads reconnect by themselves).
+    /// - Throws: When a port cannot be bound (e.g. `EADDRINUSE`); ``TLSSettingsError`` when the TLS
+    ///   files cannot be used; `ChannelError.inappropriateOperationForState` when the plaintext
+    ///   listener is disabled and TLS is not configured. A database outage does not throw (publishes
+    ///   get `ERR 503` and the storage threads reconnect by themselves).
     public func run() async throws {
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = try self.configuration.tls?.makeServerContext()
+            guard self.configuration.plaintextEnabled || tlsContext != nil else {
+                throw ChannelError.inappropriateOperationForState
+            }
+        } catch {
+            try? await self.group.shutdownGracefully()
+            throw error
+        }
         let databaseURL = self.configuration.databaseURL
         let connect: @Sendable () throws -> Connection = { try Connection(databaseURL) }
         let writerWorker = PostgresWorker(name: "liaison-writer", connect: connect)
@@ -75,35 +106,73 @@ public final class LiaisonServer: Service, Sendable {
             registry: ConnectionRegistry(),
             ids: IDGenerator(),
             counters: self.counters,
-            durables: DurableRegistry()
+            durables: DurableRegistry(),
+            security: SecurityContext(
+                access: AccessControl(executor: readPool, logger: self.logger),
+                throttle: AuthThrottle(
+                    policy: .init(
+                        freeFailures: self.configuration.limits.authFreeFailures,
+                        baseDelayMilliseconds: self.configuration.limits.authBaseDelayMilliseconds,
+                        lockoutFailures: self.configuration.limits.authLockoutFailures,
+                        lockoutMilliseconds: self.configuration.limits.authLockoutMilliseconds
+                    )
+                ),
+                publishRate: RateLimiter(
+                    ratePerSecond: self.configuration.limits.publishRatePerSecond,
+                    burst: self.configuration.limits.publishBurst
+                ),
+                events: SecurityEventRecorder(executor: readPool, logger: self.logger)
+            )
         )
-        let channel: any Channel
+        var channels: [any Channel] = []
+        var addresses: BoundAddresses = (nil, nil)
         do {
-            channel = try await self.bootstrap(shared).bind(
-                host: self.configuration.host,
-                port: self.configuration.port
-            ).get()
+            if self.configuration.plaintextEnabled {
+                let channel = try await self.bootstrap(shared, tls: nil).bind(
+                    host: self.configuration.host,
+                    port: self.configuration.port
+                ).get()
+                channels.append(channel)
+                addresses.plaintext = channel.localAddress
+                self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
+            }
+            if let tls = self.configuration.tls, let tlsContext {
+                let channel = try await self.bootstrap(shared, tls: tlsContext).bind(host: tls.host, port: tls.port)
+                    .get()
+                channels.append(channel)
+                addresses.tls = channel.localAddress
+                self.logger.info(
+                    "listening (TLS)",
+                    metadata: ["address": "\(channel.localAddress!)", "mtls": "\(tls.clientCAPath != nil)"]
+                )
+            }
         } catch {
+            for channel in channels { try? await channel.close() }
             readPool.shutdown()
             writerWorker.shutdown()
             try? await self.group.shutdownGracefully()
             throw error
         }
-        let address = channel.localAddress!
-        self.logger.info("listening", metadata: ["address": "\(address)"])
-        self.boundAddress.withLockedValue { $0 = address }
+        self.boundAddresses.withLockedValue { $0 = addresses }
         for continuation in self.ready.withLockedValue({ list in
             defer { list = [] }
             return list
         }) {
-            continuation.resume(returning: address)
+            continuation.resume(returning: addresses)
         }
 
+        // Admins' rule and clearance changes reach live connections within about a second.
+        let access = shared.security.access
+        let accessPoll = self.group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in
+            access.poll()
+        }
+        defer { accessPoll.cancel() }
+        let listeners = channels
         await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
+            for channel in listeners { try? await channel.closeFuture.get() }
         } onGracefulShutdown: {
             self.logger.info("shutting down: no new connections")
-            channel.close(promise: nil)
+            for channel in listeners { channel.close(promise: nil) }
         }
         await self.drain(shared)
         readPool.shutdown()
@@ -112,7 +181,10 @@ public final class LiaisonServer: Service, Sendable {
         self.logger.info("stopped")
     }
 
-    private func bootstrap(_ shared: SessionContext) -> ServerBootstrap {
+    /// The listener for plaintext connections, or for TLS ones when `tls` is given: then the TLS
+    /// handler and ``PeerIdentityHandler`` come first, and the session's greeting (written in
+    /// `channelActive`) waits in the TLS handler until the handshake completes.
+    private func bootstrap(_ shared: SessionContext, tls: NIOSSLContext?) -> ServerBootstrap {
         let limits = self.configuration.limits
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
@@ -127,6 +199,10 @@ public final class LiaisonServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let remote = channel.remoteAddress.map { "\($0)" } ?? "?"
                     let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        try sync.addHandler(PeerIdentityHandler())
+                    }
                     try sync.addHandler(
                         IdleStateHandler(readTimeout: .milliseconds(limits.pingIntervalMilliseconds))
                     )

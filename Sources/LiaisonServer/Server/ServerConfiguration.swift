@@ -30,6 +30,28 @@ public struct ServerConfiguration: Sendable {
         public var ackWaitMilliseconds: Int64 = 30_000
         public var maxDeliver: Int = 5
         public var maxInflight: Int = 1000
+        /// Connections the daemon accepts in total (default 10 000; more get `ERR 429` and are closed).
+        public var maxConnections: Int = 10_000
+        /// Connections one account may hold at once (default 100; more get `ERR 429` and are closed).
+        public var maxConnectionsPerAccount: Int = 100
+        /// Publishes per second one account may make, across its connections (token bucket;
+        /// default 10 000, 0 for no limit); more get `ERR 429`.
+        public var publishRatePerSecond: Double = 10_000
+        /// The token bucket's size: how many publishes may come at once (default 20 000).
+        public var publishBurst: Double = 20_000
+        /// How long a new connection has to authenticate, in milliseconds (default 10 000; 0: no limit).
+        public var authTimeoutMilliseconds: Int64 = 10_000
+        /// Failed `AUTH`s (per address and per account) answered at full speed; after them each
+        /// answer waits `authBaseDelayMilliseconds`, doubling per failure (defaults 3 and 250).
+        public var authFreeFailures: Int = 3
+        public var authBaseDelayMilliseconds: Int64 = 250
+        /// Failures after which the address or account is refused (`ERR 429`) until
+        /// `authLockoutMilliseconds` passed since the last failure (defaults 10 and 15 minutes).
+        public var authLockoutFailures: Int = 10
+        public var authLockoutMilliseconds: Int64 = 15 * 60 * 1000
+        /// How long a connection may send no command (PING/PONG do not count) before it is closed,
+        /// in milliseconds (default 0: never).
+        public var idleTimeoutMilliseconds: Int64 = 0
 
         /// Creates limits with the defaults above.
         public init() {}
@@ -39,6 +61,11 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port (default 7420; 0 picks a free port, as tests do).
     public var port: Int = 7420
+    /// Whether the plaintext listener at ``host``:``port`` is opened (default `true`); turn it off
+    /// to accept TLS connections only (then ``tls`` must be set).
+    public var plaintextEnabled: Bool = true
+    /// The TLS listener, with its certificate and optional client CA; `nil` (the default) opens none.
+    public var tls: TLSSettings?
     /// This daemon's name in the greeting (`node=`).
     public var nodeName: String = "liaison"
     /// libpq connection string or URI of the database.

@@ -54,47 +54,23 @@ extension ClientSession {
         ProtocolError(.notFound, "no subscription \(sid)").replyLine
     }
 
+    /// Answers `ERR 403` and records the refusal as a security event.
+    func refuse(_ kind: SecurityEventKind, _ reason: String) {
+        self.shared.security.events.record(
+            kind,
+            account: self.account?.name,
+            remote: self.remoteAddress,
+            reason: reason
+        )
+        self.logger.notice("refused: \(reason)")
+        self.send(line: ProtocolError(.forbidden, reason).replyLine)
+    }
+
     /// Answers `ERR 401` and returns false when the connection has not authenticated.
     func requireAccount() -> Bool {
         if self.account != nil { return true }
         self.send(line: ProtocolError(.unauthorized, "authenticate first: AUTH <account> <token>").replyLine)
         return false
-    }
-
-    // MARK: AUTH
-
-    private func authenticate(account name: String, token: String) {
-        if let current = self.account {
-            return self.send(line: ProtocolError(.conflict, "already authenticated as \(current.name)").replyLine)
-        }
-        guard let context = self.context else { return }
-        self.blockingInFlight = true
-        let ticket = self.outbound.reserve()
-        let loop = context.eventLoop
-        let session = NIOLoopBound(self, eventLoop: loop)
-        self.shared.readPool.submit(
-            { connection in try Credentials().authenticate(account: name, token: token, on: connection) },
-            completion: { result in
-                loop.execute { session.value.authenticated(ticket, name: name, result.mapError(StoreError.wrap)) }
-            }
-        )
-    }
-
-    private func authenticated(_ ticket: OutboundQueue.Ticket, name: String, _ result: Result<Account?, StoreError>) {
-        switch result {
-        case .success(let account?):
-            self.account = account
-            self.logger[metadataKey: LogKey.account] = "\(account.name)"
-            self.logger.info("authenticated")
-            self.fill(ticket, line: ServerLine.authenticated(account: account.name))
-        case .success(nil):
-            self.logger.notice("authentication failed", metadata: [LogKey.account: "\(name)"])
-            self.fill(ticket, line: ProtocolError(.unauthorized, "invalid account or token").replyLine)
-        case .failure(let error):
-            self.logger.error("authentication could not be checked", metadata: [LogKey.error: "\(error)"])
-            self.fill(ticket, line: ProtocolError(.unavailable, "storage unavailable, try again").replyLine)
-        }
-        self.unblock()
     }
 
     /// The command that held later frames back is decided: run what was pipelined behind it, in
@@ -119,6 +95,24 @@ extension ClientSession {
             return self.send(
                 line: ProtocolError(.badRequest, "header keys starting with liaison. are reserved for the server")
                     .replyLine
+            )
+        }
+        let permissions = self.permissions
+        guard permissions.mayPublish(request.topic) else {
+            return self.refuse(.publishRefused, "account \(account.name) may not publish to \(request.topic)")
+        }
+        guard permissions.isCleared(for: request.headers.classification) else {
+            return self.refuse(
+                .publishRefused,
+                "account \(account.name) is cleared up to \(permissions.clearance.rawValue), not \(request.headers.classification.rawValue)"
+            )
+        }
+        guard self.shared.security.publishRate.take(account.name, now: Self.monotonicMilliseconds()) else {
+            return self.send(
+                line: ProtocolError(
+                    .tooManyRequests,
+                    "publish rate above \(Int(self.shared.limits.publishRatePerSecond))/s for \(account.name): not stored"
+                ).replyLine
             )
         }
         let message = NewMessage(
@@ -184,6 +178,9 @@ extension ClientSession {
         }
         for (key, _) in request.extra {
             return self.send(line: ProtocolError(.badRequest, "unknown SUB option \(key)").replyLine)
+        }
+        guard self.permissions.maySubscribe(request.pattern) else {
+            return self.refuse(.subscribeRefused, "account \(account) may not read all of \(request.pattern)")
         }
         let limits = self.shared.limits
         let tracker: AckTracker? =

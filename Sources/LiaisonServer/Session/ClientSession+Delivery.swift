@@ -64,6 +64,9 @@ extension ClientSession {
     /// - Parameter flags: Server headers added to each frame (`liaison.delivery=<n>` on a
     ///   redelivery, `liaison.ahead=1` for a flash message sent ahead of the backlog).
     func write(_ messages: [Message], sid: String, flags: [(String, String)] = []) {
+        // Defence in depth: whatever routed or read them, only messages the account may read now
+        // (rules and clearance, reloaded on change) leave; the others count as passed over.
+        let messages = messages.filter(self.mayRead)
         guard let context = self.context, !messages.isEmpty else { return }
         self.shared.counters.add(\.delivered, messages.count)
         let now = Self.monotonicMilliseconds()

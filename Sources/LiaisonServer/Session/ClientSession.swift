@@ -46,9 +46,18 @@ final class ClientSession: ChannelInboundHandler {
     var pendingPublishBytes = 0
     var readingPausedForPublishes = false
     var needsFlush = false
+    /// The peer as text, for logs and audit events.
+    let remoteAddress: String
+    /// Closes a connection that does not authenticate in time.
+    var authTimer: Scheduled<Void>?
+    /// Closes a connection that sends no command for the idle timeout.
+    var idleTimer: RepeatedTask?
+    /// When the client last sent a command other than PING/PONG (monotonic milliseconds).
+    var lastCommandAt: Int64 = 0
 
     init(shared: SessionContext, remote: String) {
         self.shared = shared
+        self.remoteAddress = remote
         self.connectionID = shared.ids.next()
         var logger = shared.logger
         logger[metadataKey: LogKey.connection] = "\(self.connectionID)"
@@ -61,10 +70,32 @@ final class ClientSession: ChannelInboundHandler {
         self.sink = SessionSink(session: self, eventLoop: context.eventLoop)
     }
 
+    /// The peer's IP address alone (the key of the AUTH throttle).
+    var remoteHost: String { self.context?.channel.remoteAddress?.ipAddress ?? self.remoteAddress }
+
     func channelActive(context: ChannelHandlerContext) {
         self.shared.registry.add(context.channel)
         self.shared.counters.add(\.connections)
         self.logger.debug("connection opened")
+        self.lastCommandAt = Self.monotonicMilliseconds()
+        if self.shared.registry.count > self.shared.limits.maxConnections {
+            self.logger.warning("connection refused: \(self.shared.limits.maxConnections) connections open")
+            self.shared.security.events.record(
+                .connectionRefused,
+                account: nil,
+                remote: self.remoteAddress,
+                reason: "daemon connection limit"
+            )
+            self.send(
+                line: ProtocolError(.tooManyRequests, "too many connections", closesConnection: true).replyLine
+            )
+            self.closing = true
+            self.closeIfDone()
+            context.fireChannelActive()
+            return
+        }
+        self.startAuthTimer()
+        self.startIdleTimer()
         let greeting = ServerLine.greeting(
             node: self.shared.nodeName,
             maxPayload: self.shared.limits.maxPayload,
@@ -83,7 +114,10 @@ final class ClientSession: ChannelInboundHandler {
         self.deferred.removeAll()
         self.ackTimer?.cancel()
         self.stallTimer?.cancel()
+        self.authTimer?.cancel()
+        self.idleTimer?.cancel()
         for sid in Array(self.subscriptions.keys) { self.endSubscription(sid) }
+        if let account = self.account?.name { self.shared.registry.releaseAccount(account) }
         self.shared.registry.remove(context.channel)
         self.logger.debug("connection closed")
         context.fireChannelInactive()
@@ -92,6 +126,10 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         self.pingsOutstanding = 0
+        switch frame {
+        case .command(.ping), .command(.pong): break
+        default: self.lastCommandAt = Self.monotonicMilliseconds()
+        }
         if self.draining {
             // Read before shutdown began: still one reply per command, and nothing is stored.
             if case .command(.pong) = frame { return }
@@ -171,7 +209,32 @@ final class ClientSession: ChannelInboundHandler {
             self.idle()
             return
         }
+        if let identity = event as? PeerIdentity {
+            // Mutual TLS: the client certificate names the account; no AUTH needed.
+            self.authenticateByCertificate(identity.account)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Closes the connection once it has sent no command for the idle timeout (if one is set).
+    private func startIdleTimer() {
+        let timeout = self.shared.limits.idleTimeoutMilliseconds
+        guard timeout > 0, let context = self.context else { return }
+        let session = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let period = max(100, min(timeout / 4, 1000))
+        self.idleTimer = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: .milliseconds(period),
+            delay: .milliseconds(period)
+        ) { task in
+            let session = session.value
+            guard Self.monotonicMilliseconds() - session.lastCommandAt >= timeout else { return }
+            task.cancel()
+            session.logger.notice("closing connection: idle for \(timeout) ms")
+            session.send(line: ProtocolError(.badRequest, "idle timeout", closesConnection: true).replyLine)
+            session.closing = true
+            session.closeIfDone()
+        }
     }
 
     /// The client said nothing for a ping interval: ping it, or give up on it.

@@ -14,6 +14,7 @@ struct SessionContext: Sendable {
     var ids: IDGenerator
     var counters: ServerCounters
     var durables: DurableRegistry
+    var security: SecurityContext
 }
 
 /// Hands out daemon-wide unique numbers for connections and subscriptions.
@@ -29,4 +30,12 @@ final class IDGenerator: Sendable {
             return $0
         }
     }
+}
+
+/// The daemon-wide parts of access control: permissions, throttles, rate limits, audit events.
+struct SecurityContext: Sendable {
+    var access: AccessControl
+    var throttle: AuthThrottle
+    var publishRate: RateLimiter
+    var events: SecurityEventRecorder
 }

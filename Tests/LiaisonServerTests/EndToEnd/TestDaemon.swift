@@ -31,6 +31,20 @@ struct TestDaemon {
             try store.add(Account(name: "unhcr-mm-sittwe", kind: .office, parent: "unhcr", country: "mm"), on: c)
             try store.add(Account(name: "undp-ba-sarajevo", kind: .office, parent: "undp", country: "ba"), on: c)
         }
+        // The general tests publish and read across the network: give their accounts broad rules.
+        // The permission tests use accounts of their own with the documented defaults.
+        for name in accounts {
+            try AccessRules().grant(
+                account: name,
+                rule: AccessRule(action: .publish, effect: .allow, pattern: try TopicPattern(">")),
+                on: c
+            )
+            try AccessRules().grant(
+                account: name,
+                rule: AccessRule(action: .subscribe, effect: .allow, pattern: try TopicPattern(">")),
+                on: c
+            )
+        }
         var tokens: [String: String] = [:]
         for name in accounts { tokens[name] = try Credentials().issue(for: name, on: c) }
         return tokens

@@ -1,0 +1,90 @@
+import NIOConcurrencyHelpers
+
+/// Slows down and then refuses repeated failed `AUTH`s, per remote address and per account.
+///
+/// After `freeFailures` failures within the window, each further attempt must wait a delay that
+/// doubles per failure (from `baseDelayMilliseconds`), and past `lockoutFailures` the key is
+/// refused outright (`ERR 429`) until `lockoutMilliseconds` have passed since the last failure.
+/// A success clears the account's and the address's record. Times are monotonic milliseconds.
+final class AuthThrottle: Sendable {
+    struct Policy: Sendable {
+        var freeFailures = 3
+        var baseDelayMilliseconds: Int64 = 250
+        var lockoutFailures = 10
+        var lockoutMilliseconds: Int64 = 15 * 60 * 1000
+    }
+
+    /// What to do with an `AUTH` attempt.
+    enum Verdict: Equatable {
+        /// Check the credentials now.
+        case proceed
+        /// Check them after this many milliseconds (the answer is delayed, not refused).
+        case delay(Int64)
+        /// Refuse with `ERR 429` without checking.
+        case refuse(retryAfterMilliseconds: Int64)
+    }
+
+    private struct Record {
+        var failures: Int
+        var lastFailure: Int64
+    }
+
+    let policy: Policy
+    // Safe to share: the records are guarded by the lock.
+    private let records = NIOLockedValueBox<[String: Record]>([:])
+
+    init(policy: Policy = Policy()) {
+        self.policy = policy
+    }
+
+    private static func keys(address: String, account: String) -> [String] {
+        ["addr:" + address, "acct:" + account]
+    }
+
+    /// Decides how to treat an attempt from `address` for `account` at `now`.
+    func verdict(address: String, account: String, now: Int64) -> Verdict {
+        self.records.withLockedValue { records in
+            var worst = Verdict.proceed
+            for key in Self.keys(address: address, account: account) {
+                guard let record = records[key] else { continue }
+                if now - record.lastFailure >= self.policy.lockoutMilliseconds {
+                    records[key] = nil
+                    continue
+                }
+                if record.failures >= self.policy.lockoutFailures {
+                    let wait = record.lastFailure + self.policy.lockoutMilliseconds - now
+                    return .refuse(retryAfterMilliseconds: wait)
+                }
+                if record.failures >= self.policy.freeFailures {
+                    let doublings = min(record.failures - self.policy.freeFailures, 12)
+                    let delay = self.policy.baseDelayMilliseconds << doublings
+                    if case .delay(let current) = worst, current >= delay { continue }
+                    worst = .delay(delay)
+                }
+            }
+            return worst
+        }
+    }
+
+    /// Records a failed attempt.
+    func failed(address: String, account: String, now: Int64) {
+        self.records.withLockedValue { records in
+            for key in Self.keys(address: address, account: account) {
+                let previous = records[key]?.failures ?? 0
+                records[key] = Record(failures: previous + 1, lastFailure: now)
+            }
+            // Keep the table bounded under a flood of distinct keys: forget the stalest half.
+            if records.count > 100_000 {
+                let cutoff = records.values.map(\.lastFailure).sorted()[records.count / 2]
+                records = records.filter { $0.value.lastFailure > cutoff }
+            }
+        }
+    }
+
+    /// Clears the records of a successful attempt.
+    func succeeded(address: String, account: String) {
+        self.records.withLockedValue { records in
+            for key in Self.keys(address: address, account: account) { records[key] = nil }
+        }
+    }
+}

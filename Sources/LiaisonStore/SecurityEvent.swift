@@ -1,0 +1,27 @@
+public import Foundation
+
+/// One row of the audit table `security_events`.
+public struct SecurityEvent: Sendable, Equatable {
+    /// Row id, increasing in insertion order.
+    public var id: Int64
+    /// When it was recorded (the database's clock, UTC, microseconds).
+    public var at: Date
+    /// What happened.
+    public var kind: SecurityEventKind
+    /// The account concerned (the one authenticating, refused, or whose rules changed), if known.
+    public var account: String?
+    /// Where it came from: `host:port` of the client, or `liaisonctl` for admin commands.
+    public var remote: String?
+    /// A sentence for people, e.g. `topic hq.x is not matched by any allow pub rule`.
+    public var reason: String
+
+    /// Creates an event value.
+    public init(id: Int64, at: Date, kind: SecurityEventKind, account: String?, remote: String?, reason: String) {
+        self.id = id
+        self.at = at
+        self.kind = kind
+        self.account = account
+        self.remote = remote
+        self.reason = reason
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import LiaisonCore
+import LiaisonStore
+import Postgres
+
+/// `liaisonctl acl grant`.
+struct AclGrant: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant",
+        abstract: "Add an allow (or, with --deny, a deny) rule to an account; granting it again changes nothing."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @OptionGroup var arguments: AclRuleArguments
+
+    func run() async throws {
+        let account = self.arguments.account
+        let rule = try self.arguments.rule()
+        try await self.database.run { connection in
+            try connection.transaction { connection in
+                try AccessRules().grant(account: account, rule: rule, on: connection)
+                try SecurityEvents().record(
+                    .aclChanged,
+                    account: account,
+                    remote: AclCommand.remote,
+                    reason: "granted \(rule)",
+                    on: connection
+                )
+            }
+        }
+        print("granted \(rule) to \(account)")
+    }
+}
