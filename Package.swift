@@ -105,7 +105,8 @@ let package = Package(
         .executableTarget(
             name: "LiaisonFuzz",
             dependencies: ["LiaisonServer"],
-            swiftSettings: swiftSettings
+            // Extern: @_extern(c) declares libFuzzer's driver entry point (FuzzEntry.swift).
+            swiftSettings: swiftSettings + [.enableExperimentalFeature("Extern")]
         ),
         .testTarget(
             name: "PostgresTests",

@@ -7,10 +7,14 @@ Usage:
     python3 deploy/scenario.py --self-test
 
 The accounts come from config/network.json (imported beforehand with
-`liaisonctl account import config/network.json`). Subscribers connect first (SUB from=new),
-then every member publishes its share of the day from its own connection, in parallel threads,
-pipelining bursts of PUBs. Each subscription must then receive exactly the acknowledged messages
-its pattern matches, in increasing seq order, byte for byte. Exit status: 0 PASS, 1 FAIL.
+`liaisonctl account import config/network.json`, which gives them the default access rules of
+docs/SECURITY.md). The scenario raises a few clearances with `liaisonctl account clearance`,
+connects its subscribers (SUB from=new), then every member publishes its share of the day from
+its own connection, in parallel threads, pipelining bursts of PUBs, while a few deliberate
+violations (another country's topic, a pattern escaping a country, a class above the
+publisher's clearance) must be answered `ERR 403`. Each subscription must then receive exactly
+the acknowledged messages its pattern matches and its account's clearance admits, in increasing
+seq order, byte for byte. Exit status: 0 PASS, 1 FAIL, 2 usage error.
 The topic scheme and what is checked are described in docs/SCENARIO.md. Python 3 stdlib only.
 """
 
@@ -40,7 +44,8 @@ SIZE_RE = re.compile(r"[0-9]{1,19}\Z")
 CLASSES = ["public", "internal", "confidential", "strictly-confidential"]  # least to most sensitive
 RFC3339_UTC_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z\Z")
 
-# Who listens, on which connection, with which patterns (sid, pattern).
+# Who listens, on which connection, with which patterns (sid, pattern). Every pattern is within
+# the account's default `sub` rules (docs/SECURITY.md "Defaults"); the self-test checks it.
 SUBSCRIBER_PLAN = [
     ("unhcr-mm-sittwe", [("fieldmm", "field.mm.>"), ("guidance", "hq.*.guidance-note.>")]),
     ("undp-ba-sarajevo", [("fieldba", "field.ba.>")]),
@@ -52,8 +57,35 @@ SUBSCRIBER_PLAN = [
     ("dppa", [("ap", "hq.*.action-plan.*"), ("ew", "field.*.*.early-warning"),
               ("announce", "net.announce")]),
     ("iom-iq-erbil", [("iq-reports", "field.iq.*.report"), ("iom-hq", "hq.iom.>")]),
+    ("dgc", [("quotable", "hq.*.guidance-note.>")]),
 ]
 
+# Clearances set with `liaisonctl account clearance` before the day; every other account keeps
+# the default (internal; admins strictly-confidential). Cleared offices may mark reports
+# confidential; dgc (public communications) may handle only quotable material, so its own posts
+# carry class=public and it receives only class=public guidance.
+CLEARANCE_PLAN = {
+    "ohchr": "confidential", "osapg": "confidential", "unhcr": "confidential",
+    "dppa": "confidential", "unhcr-mm-sittwe": "confidential", "ohchr-co-bogota": "confidential",
+    "unhcr-ba-sarajevo": "confidential", "dgc": "public",
+}
+
+# Deliberate violations, each of which the daemon must answer `ERR 403`:
+# (account, "pub" or "sub", topic or pattern, headers of the PUB, why it must be refused).
+REFUSED_PLAN = [
+    ("unhcr-mm-sittwe", "pub", "field.ba.sarajevo.report", {},
+     "an office posting in another country"),
+    ("iom-iq-erbil", "sub", "field.*.*.report", {}, "an office reading beyond its country"),
+    ("undp", "pub", "hq.undp.action-plan.ap-01", {"class": "strictly-confidential"},
+     "a class above the publisher's clearance (internal)"),
+    ("undp-ba-sarajevo", "pub", "field.ba.sarajevo.report", {"class": "confidential"},
+     "an office not cleared for confidential marking a report so"),
+    ("iom", "pub", "hq.ohchr.guidance-note.rec-07", {},
+     "an entity posting under another entity's prefix"),
+    ("ohchr", "sub", ">", {}, "hq.>, net.> and field.> together do not admit >"),
+    ("dgc", "pub", "hq.dgc.guidance-note.rec-01", {},
+     "no class header means internal, above dgc's clearance (public)"),
+]
 
 class ProtocolViolation(Exception):
     """The byte stream does not follow protocol v1 (framing, line syntax, reply shape)."""
@@ -97,14 +129,60 @@ def topic_matches(pattern: str, topic: str) -> bool:
     return len(pt) == len(tt)
 
 
-def visible(headers: dict, reader_is_admin: bool, clearance: Optional[str]) -> bool:
-    """Whether a reader may receive a message of this `class` (absent means internal).
+def pattern_within(outer: str, inner: str) -> bool:
+    """True when every topic `inner` can select is selected by `outer` (docs/SECURITY.md).
 
-    With `clearance` None the daemon is taken not to filter; admins always see everything.
+    `a.*.c` is within `a.>`; `a.>` is not within `a.b.*`; `*` is within `>`, `>` not within `a.>`.
     """
-    if clearance is None or reader_is_admin:
-        return True
-    return CLASSES.index(headers.get("class", "internal")) <= CLASSES.index(clearance)
+    ot, it = outer.split("."), inner.split(".")
+    for i, o in enumerate(ot):
+        if o == ">":
+            return len(it) > i  # one or more tokens left in inner, whatever they are
+        if i >= len(it) or it[i] == ">":
+            return False
+        if o != "*" and o != it[i]:
+            return False  # a literal in outer needs the same literal in inner (`*` is wider)
+    return len(ot) == len(it)
+
+
+def class_of(headers: dict) -> str:
+    """A message's class: its `class` header, `internal` when absent."""
+    return headers.get("class", "internal")
+
+
+def visible(headers: dict, clearance: str) -> bool:
+    """Whether a reader with `clearance` receives a message with these headers."""
+    return CLASSES.index(class_of(headers)) <= CLASSES.index(clearance)
+
+
+def default_rules(account) -> tuple:
+    """The default allow rules of an account, ([pub patterns], [sub patterns]), as
+    docs/SECURITY.md "Defaults" gives them (no deny rules)."""
+    if account.role == "admin":
+        return [">"], [">"]
+    if account.kind == "entity":
+        return [f"hq.{account.name}.>", "net.>"], ["hq.>", "net.>", "field.>"]
+    if account.country:
+        cc = account.country
+        return [f"field.{cc}.>"], [f"field.{cc}.>", "hq.>", "net.>"]
+    return [], ["hq.>", "net.>"]
+
+
+def may_publish(account, clearance: str, topic: str, headers: dict) -> bool:
+    """The daemon's PUB check under the default rules: topic allowed, class within clearance."""
+    return (any(topic_matches(p, topic) for p in default_rules(account)[0])
+            and visible(headers, clearance))
+
+
+def may_subscribe(account, pattern: str) -> bool:
+    """The daemon's SUB check under the default rules: the pattern within one allow pattern."""
+    return any(pattern_within(p, pattern) for p in default_rules(account)[1])
+
+
+def clearances_for(accounts) -> dict:
+    """Every account's clearance: CLEARANCE_PLAN, else the default for its role."""
+    return {a.name: CLEARANCE_PLAN.get(a.name, "strictly-confidential" if a.role == "admin"
+                                       else "internal") for a in accounts}
 
 
 # --------------------------------------------------------------------------- framing
@@ -523,6 +601,19 @@ ANNOUNCEMENTS = [
     ("Classify sensitive reports", "Reports naming individuals or sites must be marked"
      " class=confidential or higher."),
 ]
+ENTITY_NOTICES = [
+    ("Call for field practice", "Send one example of consulting minority communities before the"
+     " network call."),
+    ("Training open", "The joint module on minority rights for country teams opens for"
+     " registration."),
+    ("Focal point away", "Our focal point is on mission; please copy the deputy until next week."),
+]
+SECRETARIAT_RESTRICTED = [
+    ("Threat assessment", "A threat assessment concerning staff and partners in one duty station"
+     " was shared with the focal points cleared to read it."),
+    ("Security incident", "A partner's office was searched; names of contacts are withheld"
+     " pending an assessment."),
+]
 CITY_NAMES = {"bogota": "Bogotá", "cucuta": "Cúcuta"}
 
 
@@ -560,11 +651,17 @@ def encode_payload(body: dict, rng: random.Random) -> bytes:
     return text.encode("utf-8")
 
 
-def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: int) -> list:
-    """The day's messages, the same for the same (seed, count, accounts, max_payload).
+def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: int,
+                     clearances: dict) -> list:
+    """The day's messages, the same for the same (seed, count, accounts, max_payload, clearances).
 
     Every poster gets at least one message when `count` allows; the rest favour field offices.
-    `id` headers embed `run_id` so that a second run is never answered as a duplicate.
+    Each account posts only where its default rules allow it (an entity under `hq.<name>` and on
+    `net.announce`, an office under `field.<country>.<city>`, the secretariat anywhere), and
+    never marks a class above its clearance in `clearances`: a sensitive report by an office not
+    cleared for `confidential` stays `internal`, and an account cleared only for `public` marks
+    everything `class=public`. `id` headers embed `run_id` so that a second run is never
+    answered as a duplicate.
     """
     rng = random.Random(seed)
     posters = [a for a in accounts if a.role == "member"]
@@ -579,12 +676,20 @@ def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: 
         clock = f"{minute // 60:02d}:{minute % 60:02d}"
         headers = {}
         if a.role == "admin":
-            subject, text = rng.choice(ANNOUNCEMENTS)
+            restricted = rng.random() < 0.2
+            subject, text = rng.choice(SECRETARIAT_RESTRICTED if restricted else ANNOUNCEMENTS)
             topic = "net.announce"
             body = {"type": "net.announce", "from": a.name, "subject": subject, "text": text,
                     "time_local": clock}
+            if restricted:
+                headers["class"] = "strictly-confidential"
             if rng.random() < 0.3:
                 headers["prio"] = "urgent"
+        elif a.kind == "entity" and rng.random() < 0.1:
+            subject, text = rng.choice(ENTITY_NOTICES)
+            topic = "net.announce"
+            body = {"type": "net.announce", "from": a.name, "subject": subject, "text": text,
+                    "time_local": clock}
         elif a.kind == "entity" and rng.random() < 0.55:
             rec = rng.randint(1, 19)
             topic = f"hq.{a.name}.guidance-note.rec-{rec:02d}"
@@ -592,8 +697,11 @@ def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: 
                     "theme": THEMES[rec - 1], "ask": f"Country teams are asked to"
                     f" {rng.choice(ASKS)} and to report back by {rng.choice(REPORT_BY)}.",
                     "time_local": clock}
-            if rng.random() < 0.3:
+            r = rng.random()
+            if r < 0.3:
                 headers["class"] = "public"
+            elif r < 0.45:
+                headers["class"] = "confidential"  # names partners; kept if the entity is cleared
             if rng.random() < 0.3:
                 headers["lang"] = rng.choice(["en", "fr", "es"])
         elif a.kind == "entity":
@@ -604,8 +712,11 @@ def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: 
                     "title": ACTION_POINTS[ap - 1], "status": status, "note": note,
                     "percent_complete": 100 if status == "completed" else rng.randrange(0, 95, 5),
                     "time_local": clock}
-            if rng.random() < 0.2:
+            r = rng.random()
+            if r < 0.2:
                 headers["class"] = "internal"
+            elif r < 0.4:
+                headers["class"] = "confidential"
         elif rng.random() < 0.35:
             topic = f"field.{a.country}.{a.city}.early-warning"
             place = CITY_NAMES.get(a.city, a.city.title())
@@ -641,6 +752,8 @@ def generate_traffic(accounts, count: int, seed: int, run_id: str, max_payload: 
                                  f" {rng.choice(RESPONSES)}.")
                     size += len(annex[-1]) + 4
                 body["annex"] = annex
+        if not visible(headers, clearances[a.name]):
+            headers["class"] = clearances[a.name]  # nobody posts above their own clearance
         if rng.random() < 0.35:
             headers["id"] = f"scn-{run_id}-{i:05d}"
         body["ref"] = f"{seed}/{i}"
@@ -706,10 +819,66 @@ def publish_all(client: LiaisonClient, msgs: list, dups: list, rng: random.Rando
         client.close()
 
 
-def expected_seqs(published: dict, pattern: str, is_admin: bool, clearance: Optional[str]) -> set:
-    """The acknowledged seqs a subscription with `pattern` must receive."""
-    return {seq for seq, m in published.items()
-            if topic_matches(pattern, m.topic) and visible(m.headers, is_admin, clearance)}
+def expected_seqs(published: dict, pattern: str, clearance: str) -> tuple:
+    """The acknowledged seqs a subscription with `pattern`, read by an account with `clearance`,
+    must receive, and the number its pattern matches but its clearance withholds."""
+    matching = [(seq, m) for seq, m in published.items() if topic_matches(pattern, m.topic)]
+    wanted = {seq for seq, m in matching if visible(m.headers, clearance)}
+    return wanted, len(matching) - len(wanted)
+
+
+@dataclass
+class Refusal:
+    """One deliberate violation of REFUSED_PLAN and the reply it got."""
+
+    account: str
+    action: str
+    target: str
+    headers: dict
+    why: str
+    reply: str = "(not attempted)"
+
+    @property
+    def refused(self) -> bool:
+        return self.reply.startswith("ERR 403")
+
+
+def attempt_refusals(host: str, port: int, tokens: dict, timeout: float, report: Report,
+                     start: threading.Event) -> list:
+    """Makes each REFUSED_PLAN attempt on its own authenticated connection; each must be
+    answered `ERR 403`, after which the connection must still answer PING and QUIT.
+
+    A SUB the daemon wrongly accepts is ended with UNSUB; a PUB it wrongly accepts shows up too as
+    an extra delivery to the `>` subscriber. Returns the attempts with their replies.
+    """
+    out = []
+    start.wait()
+    for account, action, target, headers, why in REFUSED_PLAN:
+        r = Refusal(account, action, target, headers, why)
+        out.append(r)
+        client = None
+        try:
+            client = LiaisonClient(host, port, f"refused {account}", timeout=timeout)
+            client.command(f"AUTH {account} {tokens[account]}", f"OK AUTH {account}")
+            if action == "pub":
+                body = {"type": "scenario.refused", "account": account, "why": why}
+                client.send(encode_pub(target, headers, json.dumps(body).encode()))
+            else:
+                client.send(f"SUB refused {target} from=new\n".encode())
+            r.reply = client.read_reply(lambda d: None).line
+            if not r.refused:
+                report.fail(f"{account}: {action.upper()} {target} {headers or ''} answered"
+                            f" {r.reply!r}, expected ERR 403 ({why})")
+                if r.reply.startswith("OK SUB"):
+                    client.command("UNSUB refused", "OK UNSUB", lambda d: None)
+            client.command("PING", "PONG", lambda d: None)
+            client.command("QUIT", "OK BYE", lambda d: None)
+        except (ScenarioError, ConnectionClosed, ProtocolViolation, OSError) as error:
+            report.fail(f"{account}: refused {action} {target}: {error}")
+        finally:
+            if client is not None:
+                client.close()
+    return out
 
 
 def check_subscription(sub: Subscriber, sid: str, pattern: str, expected: set,
@@ -765,7 +934,8 @@ class Config:
     deadline: float = 30.0
     pipeline: int = 8
     dups: int = 3
-    clearance: Optional[str] = None
+    clearances: dict = field(default_factory=dict)  # account -> clearance; missing: default
+    audit: Optional[Callable[[], list]] = None  # (kind, account) security events since the start
     run_id: str = field(default_factory=lambda: os.urandom(4).hex())
 
 
@@ -776,6 +946,8 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
     subscribers, t_begin = [], time.monotonic()
     published, plock = {}, threading.Lock()
     traffic, pub_seconds, wanted = [], 0.0, {}
+    clearances = {**clearances_for(accounts), **cfg.clearances}
+    refusals, refusal_box = [], []
     try:
         for account, subs in SUBSCRIBER_PLAN:
             subscribers.append(Subscriber(cfg.host, cfg.port, account, tokens[account], subs,
@@ -784,7 +956,8 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
         out(f"scenario: connected to node {first.node} ({first.greeting!r});"
             f" {sum(len(s) for _, s in SUBSCRIBER_PLAN)} subscriptions on {len(subscribers)}"
             f" connections")
-        traffic = generate_traffic(accounts, cfg.messages, cfg.seed, cfg.run_id, first.max_payload)
+        traffic = generate_traffic(accounts, cfg.messages, cfg.seed, cfg.run_id, first.max_payload,
+                                   clearances)
         by_account = {}
         for m in traffic:
             by_account.setdefault(m.account, []).append(m)
@@ -810,6 +983,12 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
                                        plock, start))
             t.start()
             threads.append(t)
+        # The violations run alongside the day's traffic, as mistakes would.
+        t = threading.Thread(target=lambda: refusal_box.extend(attempt_refusals(
+            cfg.host, cfg.port, tokens, cfg.deadline, report, start)), name="refused",
+            daemon=True)
+        t.start()
+        threads.append(t)
         t_pub = time.monotonic()
         start.set()
         for t in threads:
@@ -817,16 +996,16 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
         if any(t.is_alive() for t in threads):
             report.fail(f"publishers still running after {cfg.deadline:.0f} s")
         pub_seconds = time.monotonic() - t_pub
+        refusals = list(refusal_box)
         with plock:
             published = dict(published)
-        admins = {a.name for a in accounts if a.role == "admin"}
-        wanted = {(s.account, sid): expected_seqs(published, p, s.account in admins, cfg.clearance)
+        wanted = {(s.account, sid): expected_seqs(published, p, clearances[s.account])
                   for s in subscribers for sid, p in s.subs}
 
         def complete(s: Subscriber) -> bool:
             with s.cond:
-                return s.closed or all(wanted[(s.account, sid)] <= {d.seq for d in s.received[sid]}
-                                       for sid, _ in s.subs)
+                return s.closed or all(wanted[(s.account, sid)][0]
+                                       <= {d.seq for d in s.received[sid]} for sid, _ in s.subs)
 
         deadline = time.monotonic() + cfg.deadline
         while not all(complete(s) for s in subscribers):
@@ -848,30 +1027,79 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
 
     posters = {m.account for m in published.values()}
     lat = [m.latency_ms for m in published.values() if m.latency_ms is not None]
+    by_class = {}
+    for m in published.values():
+        by_class[class_of(m.headers)] = by_class.get(class_of(m.headers), 0) + 1
     out(f"scenario: {len(published)} of {len(traffic)} messages acknowledged, posted by"
-        f" {len(posters)} accounts (seed {cfg.seed}, run {cfg.run_id}, {cfg.dups} repeats by id,"
-        f" clearance {cfg.clearance or 'not enforced'})")
+        f" {len(posters)} accounts (seed {cfg.seed}, run {cfg.run_id}, {cfg.dups} repeats by id)")
+    out("scenario: classes " + ", ".join(f"{c} {by_class.get(c, 0)}" for c in CLASSES)
+        + "; clearances raised or lowered: "
+        + ", ".join(f"{n} {c}" for n, c in CLEARANCE_PLAN.items()))
     if lat:
         out(f"scenario: publish-ack latency p50 {percentile(lat, 0.5):.2f} ms,"
             f" p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms;"
             f" {len(lat) / max(pub_seconds, 1e-6):.0f} msg/s")
     if traffic:
-        out(f"  {'subscriber':<18} {'sid':<11} {'pattern':<30} {'expected':>8} {'received':>8}")
-    differences = []
+        out(f"  {'subscriber':<17} {'clearance':<13} {'sid':<10} {'pattern':<24}"
+            f" {'expected':>8} {'withheld':>8} {'received':>8}")
+    differences, withheld_total = [], 0
     for s in subscribers if traffic else []:
         for sid, pattern in s.subs:
-            expected = wanted.get((s.account, sid), set())
+            expected, withheld = wanted.get((s.account, sid), (set(), 0))
+            withheld_total += withheld
             exp, got, shown = check_subscription(s, sid, pattern, expected, published)
             differences += shown
-            out(f"  {s.account:<18} {sid:<11} {pattern:<30} {exp:>8} {got:>8}")
+            out(f"  {s.account:<17} {clearances[s.account]:<13} {sid:<10} {pattern:<24}"
+                f" {exp:>8} {withheld:>8} {got:>8}")
     for text in differences:
         report.fail(text)
+    if traffic and withheld_total == 0:
+        out("note: no delivery was withheld by clearance; this day did not exercise clearance")
+    if traffic:
+        refused = sum(r.refused for r in refusals)
+        out(f"scenario: {refused} of {len(REFUSED_PLAN)} deliberate violations refused with"
+            f" ERR 403")
+        for r in refusals:
+            shown = " ".join([r.target] + [f"{k}={v}" for k, v in r.headers.items()])
+            out(f"  {'ok  ' if r.refused else 'FAIL'} {r.account:<17} {r.action.upper():<3}"
+                f" {shown:<52} {r.why}")
+            out(f"       -> {r.reply}")
+        if len(refusals) != len(REFUSED_PLAN):
+            report.fail(f"only {len(refusals)} of {len(REFUSED_PLAN)} violations were attempted")
+        if cfg.audit is not None and refusals:
+            check_audit(cfg.audit, refusals, report, out)
     if traffic and len(posters) < 20:
         report.fail(f"only {len(posters)} accounts posted; the scenario needs at least 20")
     out(f"scenario: {time.monotonic() - t_begin:.1f} s in all")
     ok = not report.failures
     out("scenario: PASS" if ok else f"scenario: FAIL ({len(report.failures)} problems)")
     return ok
+
+
+def check_audit(audit: Callable[[], list], refusals: list, report: Report,
+                out: Callable[[str], None]) -> None:
+    """Each refused attempt must appear in the audit trail as a `pub.refused` or `sub.refused`
+    event of its account. `audit()` returns the (kind, account) pairs recorded since the run
+    began; the daemon writes its events in batches, so this polls for up to 5 s."""
+    want = {}
+    for r in refusals:
+        key = (f"{r.action}.refused", r.account)
+        want[key] = want.get(key, 0) + 1
+    deadline = time.monotonic() + 5.0
+    while True:
+        have = {}
+        for key in audit():
+            have[key] = have.get(key, 0) + 1
+        short = {k: n for k, n in want.items() if have.get(k, 0) < n}
+        if not short or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if short:
+        report.fail("security events missing from the audit trail: "
+                    + ", ".join(f"{kind} of {account}" for kind, account in sorted(short)))
+    else:
+        out(f"scenario: audit trail holds a refusal event for each of the {len(refusals)}"
+            f" violations")
 
 
 def issue_tokens(liaisonctl: str, database_url: Optional[str], names) -> dict:

@@ -1,8 +1,34 @@
 #if FUZZING
 import LiaisonServer
 
-/// The libFuzzer entry point, compiled only for `scripts/fuzz.sh` (`-sanitize=fuzzer -DFUZZING`);
-/// libFuzzer supplies `main` and calls this once per input.
+/// The libFuzzer build's entry point (`scripts/fuzz.sh`: `-sanitize=fuzzer -DFUZZING`).
+///
+/// SwiftPM links every executable with `main` renamed to `LiaisonFuzz_main`, which hides
+/// libFuzzer's own `main`; so this `@main` hands the command line to libFuzzer's driver
+/// (`LLVMFuzzerRunDriver`, in compiler-rt since LLVM 11), which then calls
+/// ``fuzzTestOneInput(_:_:)`` once per input. libFuzzer flags and corpus directories are passed
+/// through unchanged.
+@main
+enum FuzzEntry {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(llvmFuzzerRunDriver(&argc, &argv, fuzzTestOneInput))
+    }
+}
+
+/// libFuzzer's driver: parses the flags in `argv`, then runs `callback` on each input.
+@_extern(c, "LLVMFuzzerRunDriver")
+func llvmFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_extern(c, "exit")
+func exit(_ status: CInt) -> Never
+
+/// Checks one input; libFuzzer's archive also references this symbol by name.
 ///
 /// A broken invariant traps, which libFuzzer reports as a crash and saves the input.
 ///

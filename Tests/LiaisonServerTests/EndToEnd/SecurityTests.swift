@@ -183,3 +183,36 @@ import Testing
         }
     }
 }
+
+/// The remaining limits: subscriptions per connection, connections in total, idle connections.
+@Suite struct LimitTests {
+    @Test func subscriptionsPerConnectionConnectionsInTotalAndIdleTimeout() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let limits = ServerConfiguration.Limits.with {
+            $0.maxSubscriptions = 2
+            $0.maxConnections = 3
+            $0.idleTimeoutMilliseconds = 600
+        }
+        try await TestDaemon.run(db, limits: limits) { daemon in
+            let client = try await daemon.client("ohchr")
+            #expect(try await client.command("SUB a hq.>") == "OK SUB a")
+            #expect(try await client.command("SUB b net.>") == "OK SUB b")
+            #expect(try await client.command("SUB c field.>").hasPrefix("ERR 429"))
+            let second = try await daemon.client("unhcr")
+            let third = try await daemon.client("undp")
+            // A fourth connection is over the daemon's limit: ERR 429, then closed.
+            let fourth = try RawSocket(port: daemon.port)
+            let text = try fourth.readUntilClosed(timeout: .seconds(10))
+            #expect(text.contains("ERR 429"), "\(text)")
+            // Sending no command (PINGs do not count) closes a connection after the idle timeout.
+            for _ in 0..<4 {
+                _ = try await second.command("PING")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            await second.waitUntilClosed()
+            await client.close()
+            await third.close()
+        }
+    }
+}
