@@ -67,7 +67,8 @@ SUBSCRIBER_PLAN = [
 CLEARANCE_PLAN = {
     "ohchr": "confidential", "osapg": "confidential", "unhcr": "confidential",
     "dppa": "confidential", "unhcr-mm-sittwe": "confidential", "ohchr-co-bogota": "confidential",
-    "unhcr-ba-sarajevo": "confidential", "dgc": "public",
+    "unhcr-ba-sarajevo": "confidential", "ohchr-ke-nairobi": "confidential",
+    "unhcr-iq-erbil": "confidential", "dgc": "public",
 }
 
 # Deliberate violations, each of which the daemon must answer `ERR 403`:
@@ -1040,7 +1041,7 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
             f" p99 {percentile(lat, 0.99):.2f} ms, max {max(lat):.2f} ms;"
             f" {len(lat) / max(pub_seconds, 1e-6):.0f} msg/s")
     if traffic:
-        out(f"  {'subscriber':<17} {'clearance':<13} {'sid':<10} {'pattern':<24}"
+        out(f"  {'subscriber':<17} {'clearance':<21} {'sid':<10} {'pattern':<29}"
             f" {'expected':>8} {'withheld':>8} {'received':>8}")
     differences, withheld_total = [], 0
     for s in subscribers if traffic else []:
@@ -1049,7 +1050,7 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
             withheld_total += withheld
             exp, got, shown = check_subscription(s, sid, pattern, expected, published)
             differences += shown
-            out(f"  {s.account:<17} {clearances[s.account]:<13} {sid:<10} {pattern:<24}"
+            out(f"  {s.account:<17} {clearances[s.account]:<21} {sid:<10} {pattern:<29}"
                 f" {exp:>8} {withheld:>8} {got:>8}")
     for text in differences:
         report.fail(text)
@@ -1061,8 +1062,8 @@ def run_scenario(cfg: Config, network: str, accounts: list, tokens: dict,
             f" ERR 403")
         for r in refusals:
             shown = " ".join([r.target] + [f"{k}={v}" for k, v in r.headers.items()])
-            out(f"  {'ok  ' if r.refused else 'FAIL'} {r.account:<17} {r.action.upper():<3}"
-                f" {shown:<52} {r.why}")
+            out(f"  {'ok  ' if r.refused else 'FAIL'} {r.account:<17} {r.action.upper():<3} {shown}"
+                f"  ({r.why})")
             out(f"       -> {r.reply}")
         if len(refusals) != len(REFUSED_PLAN):
             report.fail(f"only {len(refusals)} of {len(REFUSED_PLAN)} violations were attempted")
@@ -1088,7 +1089,12 @@ def check_audit(audit: Callable[[], list], refusals: list, report: Report,
     deadline = time.monotonic() + 5.0
     while True:
         have = {}
-        for key in audit():
+        try:
+            events = audit()
+        except (ScenarioError, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
+            report.fail(f"cannot read the audit trail: {error}")
+            return
+        for key in events:
             have[key] = have.get(key, 0) + 1
         short = {k: n for k, n in want.items() if have.get(k, 0) < n}
         if not short or time.monotonic() > deadline:
@@ -1120,15 +1126,77 @@ def issue_tokens(liaisonctl: str, database_url: Optional[str], names) -> dict:
         return dict(pool.map(one, sorted(names)))
 
 
+def liaisonctl_run(liaisonctl: str, database_url: Optional[str], args: list) -> str:
+    """Runs `liaisonctl <args> [--database-url URL]`; returns stdout, or raises ScenarioError
+    quoting the command (never a token) and its standard error."""
+    argv = [liaisonctl] + args + (["--database-url", database_url] if database_url else [])
+    done = subprocess.run(argv, capture_output=True, text=True, env=os.environ, timeout=60)
+    if done.returncode != 0:
+        raise ScenarioError(f"'{' '.join(argv[: len(args) + 1])}' exited {done.returncode}:"
+                            f" {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
+def set_clearances(liaisonctl: str, database_url: Optional[str], plan: dict) -> tuple:
+    """Sets each account's clearance of `plan` with `liaisonctl account clearance`, then reads
+    every account's clearance back from `liaisonctl account list --json`.
+
+    Returns ({account: clearance} for every account, [(name, old, new)] for the changed ones).
+    Raises ScenarioError when a command fails or an account does not end at its planned level.
+    """
+    changed = []
+    for name, level in plan.items():
+        said = liaisonctl_run(liaisonctl, database_url, ["account", "clearance", name, level])
+        m = re.search(r":\s*(\S+)\s*->\s*(\S+)", said)
+        if m is None:
+            raise ScenarioError(f"'account clearance {name} {level}' printed {said.strip()!r}")
+        if m.group(1) != m.group(2):
+            changed.append((name, m.group(1), m.group(2)))
+    listed = {}
+    listing = liaisonctl_run(liaisonctl, database_url, ["account", "list", "--json"])
+    for line in listing.splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            listed[entry["name"]] = entry["clearance"]
+    wrong = {n: listed.get(n) for n, level in plan.items() if listed.get(n) != level}
+    if wrong:
+        raise ScenarioError(f"clearances not as set: {wrong}")
+    return listed, changed
+
+
+def audit_reader(liaisonctl: str, database_url: Optional[str]) -> Callable[[], list]:
+    """A function returning the (kind, account) of the `pub.refused` and `sub.refused` events
+    recorded from now on (now less 1 s, read with `liaisonctl audit events --since`)."""
+    since = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1))
+    since_text = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def read() -> list:
+        events = []
+        for kind in ("pub.refused", "sub.refused"):
+            text = liaisonctl_run(liaisonctl, database_url, ["audit", "events", "--kind", kind,
+                                                             "--since", since_text,
+                                                             "--limit", "10000", "--json"])
+            events += [(e["kind"], e["account"])
+                       for e in map(json.loads, filter(str.strip, text.splitlines()))]
+        return events
+
+    return read
+
+
 # --------------------------------------------------------------------------- self-test
 
 
 class _FakeBroker:
-    """A minimal in-process broker for the self-test (loopback only). `fault` makes it misbehave
-    once ("drop", "corrupt", "repeat", "forbid") so the test can show that the checks catch it."""
+    """A minimal in-process broker for the self-test (loopback only). It enforces the default
+    rules and the clearances like the daemon. `fault` makes it misbehave so the test can show
+    that the checks catch it: once ("drop", "corrupt", "repeat" a delivery, "forbid" an allowed
+    PUB), or throughout ("permit": no rules and no clearance checks on PUB and SUB; "leak": no
+    clearance filter on delivery)."""
 
-    def __init__(self, fault: Optional[str] = None, clearance: Optional[str] = None):
-        self.fault, self.faulted, self.clearance = fault, False, clearance
+    def __init__(self, accounts: list, clearances: dict, fault: Optional[str] = None):
+        self.fault, self.faulted = fault, False
+        self.accounts = {a.name: a for a in accounts}
+        self.clearances = clearances
         self.lock = threading.Lock()
         self.seq, self.subs, self.ids = 0, [], {}
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -1167,9 +1235,19 @@ class _FakeBroker:
                         account = f.args[0] if ok else account
                         send(f"OK AUTH {f.args[0]}\n".encode() if ok else b"ERR 401 bad token\n")
                     elif f.verb == "SUB":
+                        if self.fault != "permit" and not may_subscribe(self.accounts[account],
+                                                                        f.args[1]):
+                            send(f"ERR 403 account {account} may not read all of"
+                                 f" {f.args[1]}\n".encode())
+                            continue
                         with self.lock:
                             self.subs.append((send, account, f.args[0], f.args[1]))
                         send(f"OK SUB {f.args[0]}\n".encode())
+                    elif f.verb == "UNSUB":
+                        with self.lock:
+                            self.subs = [x for x in self.subs
+                                         if not (x[0] is send and x[2] == f.args[0])]
+                        send(f"OK UNSUB {f.args[0]}\n".encode())
                     elif f.verb == "PUB":
                         send(self._publish(account, f))
                     elif f.verb == "PING":
@@ -1188,6 +1266,10 @@ class _FakeBroker:
         with self.lock:
             if key[1] is not None and key in self.ids:
                 return f"OK PUB {self.ids[key]} DUP\n".encode()
+            if self.fault != "permit" and not may_publish(self.accounts[account],
+                                                          self.clearances[account], f.args[0],
+                                                          headers):
+                return f"ERR 403 account {account} may not publish to {f.args[0]}\n".encode()
             if self.fault == "forbid" and self.seq >= 20 and not self.faulted:
                 self.faulted = True
                 return b"ERR 403 not allowed to publish on this topic\n"
@@ -1198,7 +1280,7 @@ class _FakeBroker:
             for send, reader, sid, pattern in self.subs:
                 if not topic_matches(pattern, f.args[0]):
                     continue
-                if not visible(headers, reader == "netadmin", self.clearance):
+                if self.fault != "leak" and not visible(headers, self.clearances[reader]):
                     continue
                 payload = f.payload
                 faulty = self.fault in ("drop", "corrupt", "repeat")
@@ -1220,9 +1302,10 @@ class _FakeBroker:
 
 
 def self_test(network_path: str) -> bool:
-    """Offline checks: matcher, frame parser, accounts file, traffic, and the whole run against
-    an in-process fake broker (it must PASS, and FAIL when the broker drops, corrupts or repeats a
-    delivery, or refuses a PUB)."""
+    """Offline checks: matcher, containment, frame parser, accounts file, the plan against the
+    default rules, traffic, and the whole run against an in-process fake broker (it must PASS,
+    and FAIL when the broker drops, corrupts or repeats a delivery, refuses an allowed PUB,
+    accepts a violation, or delivers above a reader's clearance)."""
     failures = []
 
     def check(cond: bool, what: str) -> None:
@@ -1250,6 +1333,16 @@ def self_test(network_path: str) -> bool:
     for text, ok in [("hq.>", True), (">", True), ("a.>.b", False), ("a.b>", False),
                      ("*.x.*", True), ("a*.b", False)]:
         check(valid_pattern(text) == ok, f"valid_pattern({text!r}) != {ok}")
+    within = [  # (outer, inner, inner within outer); the first four are docs/SECURITY.md's
+        ("a.>", "a.*.c", True), ("a.b.*", "a.>", False), (">", "*", True), ("a.>", ">", False),
+        ("field.>", "field.*.*.early-warning", True), ("field.mm.>", "field.*.*.report", False),
+        ("field.mm.>", "field.mm.>", True), ("field.mm.>", "field.mm", False),
+        ("hq.>", "hq.*.guidance-note.>", True), ("hq.*", "hq.*.x", False), ("a.*", "a.b", True),
+        ("a.b", "a.*", False), ("a.b", "a.b", True), ("*.*", "a.>", False),
+        ("a.*.>", "a.b.c", True),
+    ]
+    for outer, inner, want in within:
+        check(pattern_within(outer, inner) == want, f"within({outer}, {inner}) != {want}")
 
     payload = b'{"a":1}\r\n{"b":"\xc3\xa9"}\n\r'
     stream = (b"LIAISON 1 node=n1 max_payload=1024\r\nOK AUTH ohchr\nPING\n"
@@ -1312,9 +1405,31 @@ def self_test(network_path: str) -> bool:
     check(all(valid_pattern(p) and SID_RE.match(s) for _, subs in SUBSCRIBER_PLAN
               for s, p in subs), "bad sid or pattern in the plan")
 
-    day = generate_traffic(accounts, 400, 1, "r", 1 << 20)
-    check(day == generate_traffic(accounts, 400, 1, "r", 1 << 20), "traffic not deterministic")
-    check(day != generate_traffic(accounts, 400, 2, "r", 1 << 20), "seed has no effect")
+    by_name, clearances = {a.name: a for a in accounts}, clearances_for(accounts)
+    check(all(n in names for n in CLEARANCE_PLAN), "a planned clearance names no account")
+    for acc, subs in SUBSCRIBER_PLAN:
+        for sid, pattern in subs:
+            check(may_subscribe(by_name[acc], pattern), f"{acc} may not SUB {pattern}")
+    for acc, action, target, headers, why in REFUSED_PLAN:
+        allowed = (may_publish(by_name[acc], clearances[acc], target, headers) if action == "pub"
+                   else may_subscribe(by_name[acc], target))
+        check(not allowed and (valid_topic(target) if action == "pub" else valid_pattern(target)),
+              f"violation {acc} {action} {target} would be allowed or is malformed ({why})")
+
+    day = generate_traffic(accounts, 400, 1, "r", 1 << 20, clearances)
+    check(day == generate_traffic(accounts, 400, 1, "r", 1 << 20, clearances),
+          "traffic not deterministic")
+    check(day != generate_traffic(accounts, 400, 2, "r", 1 << 20, clearances),
+          "seed has no effect")
+    check(all(may_publish(by_name[m.account], clearances[m.account], m.topic, m.headers)
+              for m in day), "a generated PUB is outside its publisher's rules or clearance")
+    for level in CLASSES:
+        check(any(class_of(m.headers) == level for m in day), f"no class={level} message")
+    withheld = sum(expected_seqs({i: m for i, m in enumerate(day)}, p, clearances[acc])[1]
+                   for acc, subs in SUBSCRIBER_PLAN for _, p in subs)
+    check(withheld > 20, f"only {withheld} deliveries withheld by clearance")
+    check(any(m.topic == "net.announce" and by_name[m.account].role == "member" for m in day),
+          "no entity posts on net.announce")
     check(len({m.account for m in day}) >= 20, "fewer than 20 posters")
     check(all(valid_topic(m.topic) for m in day), "invalid topic generated")
     check(all(json.loads(m.payload.decode()) for m in day), "payload is not JSON")
@@ -1330,28 +1445,35 @@ def self_test(network_path: str) -> bool:
         check(any(m.topic.startswith(prefix) for m in day), f"no {prefix} traffic")
 
     tokens = {a.name: f"tok-{a.name}" for a in accounts}
-    # (fault, clearance the broker enforces, clearance the run assumes, run must pass)
-    runs = [(None, None, None, True), ("drop", None, None, False),
-            ("corrupt", None, None, False), ("repeat", None, None, False),
-            ("forbid", None, None, False), (None, "internal", "internal", True),
-            (None, "internal", None, False)]
-    for fault, enforced, assumed, want in runs:
-        broker = _FakeBroker(fault, enforced)
+    # (fault, clearances the broker enforces, run must pass). A broker that ignores
+    # CLEARANCE_PLAN refuses the cleared accounts' confidential posts and accepts dgc's unmarked
+    # one, so the run must fail.
+    all_internal = {n: ("internal" if c != "strictly-confidential" else c)
+                    for n, c in clearances.items()}
+    runs = [(None, clearances, True), ("drop", clearances, False),
+            ("corrupt", clearances, False), ("repeat", clearances, False),
+            ("forbid", clearances, False), ("permit", clearances, False),
+            ("leak", clearances, False), (None, all_internal, False)]
+    for fault, enforced, want in runs:
+        broker = _FakeBroker(accounts, enforced, fault)
         lines = []
         try:
             cfg = Config("127.0.0.1", broker.port, messages=150, seed=3,
-                         deadline=10.0 if want else 1.5, clearance=assumed)
+                         deadline=10.0 if want else 1.5)
             passed = run_scenario(cfg, name, accounts, tokens, lines.append)
         finally:
             broker.close()
-        check(passed == want, f"run against fake broker (fault={fault}, clearance={enforced}/"
-              f"{assumed}) passed={passed}:\n  "
+        check(passed == want, f"run against fake broker (fault={fault}, clearances"
+              f" {'planned' if enforced is clearances else 'all internal'}) passed={passed}:\n  "
               + "\n  ".join(lines))
         if fault is None and want:
             check(any("p50" in line for line in lines), "no latency line in the summary")
+            check(any(f"{len(REFUSED_PLAN)} of {len(REFUSED_PLAN)} deliberate" in line
+                      for line in lines), "refusals not reported in the summary")
     for f in failures:
         print(f"self-test FAIL: {f}")
     print(f"self-test: {'PASS' if not failures else 'FAIL'} ({len(matcher)} matcher cases,"
+          f" {len(within)} containment cases,"
           f" {len(accounts)} accounts, {len(runs)} runs against an in-process fake broker)")
     return not failures
 
@@ -1361,8 +1483,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=7420)
-    ap.add_argument("--liaisonctl", help="path of liaisonctl, used to issue a token per account")
-    ap.add_argument("--database-url", help="passed to `liaisonctl token issue`")
+    ap.add_argument("--liaisonctl",
+                    help="path of liaisonctl: issues a token per account, sets the clearances,"
+                    " reads the audit trail")
+    ap.add_argument("--database-url",
+                    help="passed to every liaisonctl command (token issue, account clearance,"
+                    " account list, audit events)")
     ap.add_argument("--messages", type=int, default=400, help="messages in the day (default 400)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the day's traffic (default 1)")
     ap.add_argument("--deadline", type=float, default=30.0,
@@ -1370,9 +1496,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pipeline", type=int, default=8, help="largest burst of pipelined PUBs")
     ap.add_argument("--dups", type=int, default=3,
                     help="messages re-sent with the same id, which must be answered DUP")
-    ap.add_argument("--clearance", choices=CLASSES,
-                    help="if the daemon filters by clearance: members' clearance (admins see all);"
-                    " default: no filtering expected")
+    ap.add_argument("--reload-wait", type=float, default=2.5,
+                    help="seconds to wait after a clearance changed, for the daemon to reload its"
+                    " rules (it polls once a second; default 2.5)")
     ap.add_argument("--network", default=os.path.join(here, "..", "config", "network.json"),
                     help="accounts file (default config/network.json)")
     ap.add_argument("--self-test", action="store_true",
@@ -1389,19 +1515,27 @@ def main(argv=None) -> int:
             return 1
     if not args.liaisonctl:
         ap.error("--liaisonctl PATH is required (or --self-test)")
-    if args.messages < 1 or args.pipeline < 1 or args.dups < 0:
-        ap.error("--messages and --pipeline must be at least 1, --dups at least 0")
+    if args.messages < 1 or args.pipeline < 1 or args.dups < 0 or args.reload_wait < 0:
+        ap.error("--messages and --pipeline must be at least 1, --dups and --reload-wait at"
+                 " least 0")
     try:
         name, accounts = load_network(args.network)
         needed = {a.name for a in accounts} | {acc for acc, _ in SUBSCRIBER_PLAN}
         print(f"scenario: {name}: issuing {len(needed)} tokens with {args.liaisonctl}")
         tokens = issue_tokens(args.liaisonctl, args.database_url, needed)
+        clearances, changed = set_clearances(args.liaisonctl, args.database_url, CLEARANCE_PLAN)
+        print(f"scenario: set {len(CLEARANCE_PLAN)} clearances with `liaisonctl account"
+              f" clearance` ({len(changed)} changed"
+              + "".join(f"; {n} {old} -> {new}" for n, old, new in changed) + ")")
+        if changed:
+            time.sleep(args.reload_wait)  # the daemon reloads access rules within about 1 s
+        audit = audit_reader(args.liaisonctl, args.database_url)
     except (ScenarioError, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
         print(f"scenario: {error}")
         print("scenario: FAIL")
         return 1
     cfg = Config(args.host, args.port, args.messages, args.seed, args.deadline, args.pipeline,
-                 args.dups, args.clearance)
+                 args.dups, clearances, audit)
     return 0 if run_scenario(cfg, name, accounts, tokens) else 1
 
 

@@ -10,22 +10,27 @@ import LiaisonServer
 /// ```
 ///
 /// Each argument is a file or a directory of files (default `fuzz/corpus`). Exits 1 after the
-/// first input that breaks an invariant of ``FuzzHarness``.
+/// first input that breaks an invariant of ``FuzzHarness``, 2 when a path cannot be read.
 @main
 enum CorpusReplay {
-    static func main() throws {
+    static func main() {
         let arguments = CommandLine.arguments.dropFirst()
         let paths = arguments.isEmpty ? ["fuzz/corpus"] : Array(arguments)
         var count = 0
-        for file in try paths.flatMap(Self.files(at:)) {
-            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-            do {
-                try FuzzHarness.check(bytes)
-            } catch {
-                print("FAIL \(file): \(error)")
-                exit(1)
+        do {
+            for file in try paths.flatMap(Self.files(at:)) {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+                do {
+                    try FuzzHarness.check(bytes)
+                } catch {
+                    print("FAIL \(file): \(error)")
+                    exit(1)
+                }
+                count += 1
             }
-            count += 1
+        } catch {
+            print("cannot read the corpus: \(error.localizedDescription)")
+            exit(2)
         }
         print("OK \(count) inputs")
     }

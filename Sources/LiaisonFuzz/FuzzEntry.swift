@@ -1,4 +1,5 @@
 #if FUZZING
+import Glibc
 import LiaisonServer
 
 /// The libFuzzer build's entry point (`scripts/fuzz.sh`: `-sanitize=fuzzer -DFUZZING`).
@@ -24,9 +25,6 @@ func llvmFuzzerRunDriver(
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
-
-@_extern(c, "exit")
-func exit(_ status: CInt) -> Never
 
 /// Checks one input; libFuzzer's archive also references this symbol by name.
 ///

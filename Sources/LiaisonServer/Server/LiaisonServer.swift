@@ -166,7 +166,6 @@ public final class LiaisonServer: Service, Sendable {
         let accessPoll = self.group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in
             access.poll()
         }
-        defer { accessPoll.cancel() }
         let listeners = channels
         await withGracefulShutdownHandler {
             for channel in listeners { try? await channel.closeFuture.get() }
@@ -174,6 +173,7 @@ public final class LiaisonServer: Service, Sendable {
             self.logger.info("shutting down: no new connections")
             for channel in listeners { channel.close(promise: nil) }
         }
+        accessPoll.cancel()
         await self.drain(shared)
         readPool.shutdown()
         writerWorker.shutdown()
@@ -197,7 +197,9 @@ public final class LiaisonServer: Service, Sendable {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let remote = channel.remoteAddress.map { "\($0)" } ?? "?"
+                    let remote = channel.remoteAddress.map { address in
+                        address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+                    } ?? "?"
                     let sync = channel.pipeline.syncOperations
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
