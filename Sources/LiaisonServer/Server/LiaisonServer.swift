@@ -197,9 +197,10 @@ public final class LiaisonServer: Service, Sendable {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let remote = channel.remoteAddress.map { address in
-                        address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
-                    } ?? "?"
+                    let remote =
+                        channel.remoteAddress.map { address in
+                            address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+                        } ?? "?"
                     let sync = channel.pipeline.syncOperations
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
