@@ -4,9 +4,10 @@
 #   scripts/test.sh [extra `swift test` arguments, e.g. --filter LiaisonCoreTests]
 #
 # 1. installs missing Debian packages (libpq-dev, postgresql), 2. checks formatting,
-# 3. builds the executables the CLI and daemon tests run, 4. starts a PostgreSQL cluster owned
-# by the `postgres` user on a private port and socket directory, 5. runs `swift test`,
-# 6. stops the cluster, whatever happened.
+# 3. builds the executables the CLI and daemon tests run, 4. replays the fuzz corpus and fuzzes
+# the codec for LIAISON_FUZZ_SECONDS (default 30; 0 skips), 5. starts a PostgreSQL cluster owned
+# by the `postgres` user on a private port and socket directory, 6. runs `swift test`,
+# 7. stops the cluster, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,19 @@ swift format lint --strict --recursive Sources Tests Package.swift
 echo "== build"
 swift build --build-tests
 
-# The libFuzzer build is a second full build (~12 min on 2 cores), too slow for every run:
-# here the fuzz corpus is replayed through the same checks instead (docs/FUZZING.md).
+# The seed corpus (and any saved regressions) through the fuzz target's checks, without libFuzzer.
 echo "== fuzz corpus replay"
 fuzz_inputs=(fuzz/corpus)
 if [ -d fuzz/regressions ]; then fuzz_inputs+=(fuzz/regressions); fi
 "$(swift build --show-bin-path)/LiaisonFuzz" "${fuzz_inputs[@]}"
+
+# Then libFuzzer itself, briefly (docs/FUZZING.md). Its instrumented build is a second build
+# (about 8 minutes cold on 2 cores, seconds when .build-fuzz is warm). LIAISON_FUZZ_SECONDS=0
+# skips it for a quick local run; CI runs it.
+fuzz_seconds=${LIAISON_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" -gt 0 ]; then
+    scripts/fuzz.sh "$fuzz_seconds"
+fi
 
 port=${LIAISON_TEST_PG_PORT:-55439}
 pgdir=$(mktemp -d /tmp/liaison-test-pg.XXXXXX)

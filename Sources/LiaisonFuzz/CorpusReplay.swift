@@ -29,7 +29,7 @@ enum CorpusReplay {
                 count += 1
             }
         } catch {
-            print("cannot read the corpus: \(error.localizedDescription)")
+            print("cannot read the corpus: \(error)")
             exit(2)
         }
         print("OK \(count) inputs")
