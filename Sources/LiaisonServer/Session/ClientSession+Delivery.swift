@@ -99,6 +99,8 @@ extension ClientSession {
     func readPage(sid: String, subscriptionID: UInt64, after: Int64, startingAt time: Date?) {
         guard let context = self.context, let subscription = self.subscriptions[sid] else { return }
         let pattern = subscription.pattern
+        // Messages above the reader's clearance are not even read for it (write() re-checks anyway).
+        let clearance = self.permissions.clearance
         let limit = self.shared.limits.replayPageSize
         let loop = context.eventLoop
         let session = NIOLoopBound(self, eventLoop: loop)
@@ -106,8 +108,21 @@ extension ClientSession {
             { connection -> (flash: [Message], page: [Message]) in
                 let log = MessageLog()
                 let start = try time.map { try log.seqBefore(time: $0, on: connection) } ?? after
-                let flash = try log.flash(after: start, matching: pattern, limit: 64, on: connection)
-                return (flash, try log.read(after: start, matching: pattern, limit: limit, on: connection))
+                let flash = try log.flash(
+                    after: start,
+                    matching: pattern,
+                    limit: 64,
+                    maxClassification: clearance,
+                    on: connection
+                )
+                let page = try log.read(
+                    after: start,
+                    matching: pattern,
+                    limit: limit,
+                    maxClassification: clearance,
+                    on: connection
+                )
+                return (flash, page)
             },
             completion: { result in
                 loop.execute {
