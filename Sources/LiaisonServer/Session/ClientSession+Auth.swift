@@ -129,12 +129,6 @@ extension ClientSession {
         return self.shared.security.access.permissions(name) ?? Permissions(rules: [], clearance: .public)
     }
 
-    /// Delivery re-check (defence in depth): may this connection see `message` now?
-    func mayRead(_ message: Message) -> Bool {
-        let permissions = self.permissions
-        return permissions.mayRead(message.topic) && permissions.isCleared(for: message.headers.classification)
-    }
-
     /// A client certificate named an account (mutual TLS): authenticate as it, no `AUTH` needed.
     func authenticateByCertificate(_ name: String) {
         guard let context = self.context, self.account == nil else { return }

@@ -66,7 +66,10 @@ extension ClientSession {
     func write(_ messages: [Message], sid: String, flags: [(String, String)] = []) {
         // Defence in depth: whatever routed or read them, only messages the account may read now
         // (rules and clearance, reloaded on change) leave; the others count as passed over.
-        let messages = messages.filter(self.mayRead)
+        let permissions = self.permissions  // one cache look-up per batch, not per message
+        let messages = messages.filter {
+            permissions.mayRead($0.topic) && permissions.isCleared(for: $0.headers.classification)
+        }
         guard let context = self.context, !messages.isEmpty else { return }
         self.shared.counters.add(\.delivered, messages.count)
         let now = Self.monotonicMilliseconds()
