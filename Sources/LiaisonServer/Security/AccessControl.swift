@@ -52,7 +52,11 @@ final class AccessControl: Sendable {
                 let version = try rules.version(on: connection)
                 guard version != known.0 else { return (version, nil) }
                 var fresh: [String: Permissions?] = [:]
-                for account in known.1 { fresh[account] = try rules.permissions(account: account, on: connection) }
+                for account in known.1 {
+                    // A disabled account keeps its rules on paper but may do nothing on live connections.
+                    let enabled = try Accounts().find(account, on: connection)?.enabled ?? false
+                    fresh[account] = enabled ? try rules.permissions(account: account, on: connection) : nil
+                }
                 return (version, fresh)
             },
             completion: { result in

@@ -129,6 +129,28 @@ import Testing
         }
     }
 
+    @Test func disablingAnAccountSilencesItsLiveConnections() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let tokens = try self.restrictedAccounts(db)
+            let office = try await self.client(daemon, "iom-iq-erbil", tokens["iom-iq-erbil"]!)
+            try await office.subscribe(sid: "s", pattern: "field.iq.>")
+            let publisher = try await daemon.client("unhcr")
+            let first = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
+            #expect(try await collect(office, count: 1).map(\.seq) == [first.seq])
+            try Accounts().setEnabled(false, name: "iom-iq-erbil", on: try db.connect())
+            try await Task.sleep(for: .milliseconds(1500))
+            _ = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
+            let after = try? await collect(office, count: 1, timeout: .milliseconds(800))
+            #expect(after == nil, "delivered to a disabled account")
+            let refused = await #expect(throws: ServerError.self) {
+                try await office.publish(topic: "field.iq.erbil.report", payload: [])
+            }
+            #expect(refused?.code == 403)
+        }
+    }
+
     @Test func repeatedBadTokensAreSlowedThenRefusedWith429() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
