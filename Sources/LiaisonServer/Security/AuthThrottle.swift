@@ -81,10 +81,13 @@ final class AuthThrottle: Sendable {
         }
     }
 
-    /// Clears the records of a successful attempt.
+    /// Clears the account's record after a successful attempt. The address's record stays: one
+    /// valid login must not wipe the count of guesses made from the same address for other
+    /// accounts. (Failures are counted when known, so guesses sent in parallel all get their
+    /// verdict before any is counted: at most a burst's worth of extra guesses against 256-bit
+    /// tokens. Counting attempts when they start would instead lock out an office whose many
+    /// clients log in at once after an outage.)
     func succeeded(address: String, account: String) {
-        self.records.withLockedValue { records in
-            for key in Self.keys(address: address, account: account) { records[key] = nil }
-        }
+        self.records.withLockedValue { records in records["acct:" + account] = nil }
     }
 }

@@ -91,7 +91,7 @@ extension ClientSession {
 
     private func publish(_ request: PublishRequest, payload: ByteBuffer) {
         guard self.requireAccount(), let account = self.account, let context = self.context else { return }
-        if request.headers.contains(where: { $0.0.hasPrefix("liaison.") }) {
+        if request.headers.contains(where: { $0.0.lowercased().hasPrefix("liaison.") }) {
             return self.send(
                 line: ProtocolError(.badRequest, "header keys starting with liaison. are reserved for the server")
                     .replyLine

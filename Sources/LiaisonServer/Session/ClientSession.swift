@@ -71,13 +71,15 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     /// The peer's IP address alone (the key of the AUTH throttle).
-    var remoteHost: String { self.context?.channel.remoteAddress?.ipAddress ?? self.remoteAddress }
+    /// Captured when the connection opens: after it closes, the channel no longer knows its peer.
+    var remoteHost = ""
 
     func channelActive(context: ChannelHandlerContext) {
         self.shared.registry.add(context.channel)
         self.shared.counters.add(\.connections)
         self.logger.debug("connection opened")
         self.lastCommandAt = Self.monotonicMilliseconds()
+        self.remoteHost = context.channel.remoteAddress?.ipAddress ?? self.remoteAddress
         if self.shared.registry.count > self.shared.limits.maxConnections {
             self.logger.warning("connection refused: \(self.shared.limits.maxConnections) connections open")
             self.shared.security.events.record(
