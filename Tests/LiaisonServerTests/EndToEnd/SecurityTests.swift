@@ -106,25 +106,38 @@ import Testing
         }
     }
 
+    /// Subscribes an office, proves delivery, applies an admin `change`, and expects no delivery
+    /// once the daemon has reloaded (about a second). Returns the office's client for more checks.
+    private func expectLiveOfficeSilenced(
+        _ daemon: TestDaemon,
+        _ db: TestDatabase,
+        by change: (Connection) throws -> Void
+    ) async throws -> LiaisonClient {
+        let tokens = try self.restrictedAccounts(db)
+        let office = try await self.client(daemon, "iom-iq-erbil", tokens["iom-iq-erbil"]!)
+        try await office.subscribe(sid: "s", pattern: "field.iq.>")
+        let publisher = try await daemon.client("unhcr")
+        let first = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
+        #expect(try await collect(office, count: 1).map(\.seq) == [first.seq])
+        try change(try db.connect())
+        try await Task.sleep(for: .milliseconds(1500))
+        _ = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
+        let after = try? await collect(office, count: 1, timeout: .milliseconds(800))
+        #expect(after == nil, "delivered after the change")
+        return office
+    }
+
     @Test func aRevokedRuleStopsDeliveryOnALiveConnection() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
         try await TestDaemon.run(db) { daemon in
-            let tokens = try self.restrictedAccounts(db)
-            let office = try await self.client(daemon, "iom-iq-erbil", tokens["iom-iq-erbil"]!)
-            try await office.subscribe(sid: "s", pattern: "field.iq.>")
-            let publisher = try await daemon.client("unhcr")
-            let first = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
-            #expect(try await collect(office, count: 1).map(\.seq) == [first.seq])
-            try AccessRules().revoke(
-                account: "iom-iq-erbil",
-                rule: AccessRule(action: .subscribe, effect: .allow, pattern: try TopicPattern("field.iq.>")),
-                on: try db.connect()
-            )
-            try await Task.sleep(for: .milliseconds(1500))
-            _ = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
-            let after = try? await collect(office, count: 1, timeout: .milliseconds(800))
-            #expect(after == nil, "delivered after the rule was revoked")
+            let office = try await self.expectLiveOfficeSilenced(daemon, db) { connection in
+                try AccessRules().revoke(
+                    account: "iom-iq-erbil",
+                    rule: AccessRule(action: .subscribe, effect: .allow, pattern: try TopicPattern("field.iq.>")),
+                    on: connection
+                )
+            }
             #expect(try await office.command("SUB t field.iq.>").hasPrefix("ERR 403"))
         }
     }
@@ -133,17 +146,9 @@ import Testing
         let db = try TestDatabase.create()
         defer { db.drop() }
         try await TestDaemon.run(db) { daemon in
-            let tokens = try self.restrictedAccounts(db)
-            let office = try await self.client(daemon, "iom-iq-erbil", tokens["iom-iq-erbil"]!)
-            try await office.subscribe(sid: "s", pattern: "field.iq.>")
-            let publisher = try await daemon.client("unhcr")
-            let first = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
-            #expect(try await collect(office, count: 1).map(\.seq) == [first.seq])
-            try Accounts().setEnabled(false, name: "iom-iq-erbil", on: try db.connect())
-            try await Task.sleep(for: .milliseconds(1500))
-            _ = try await publisher.publish(topic: "field.iq.erbil.report", payload: [])
-            let after = try? await collect(office, count: 1, timeout: .milliseconds(800))
-            #expect(after == nil, "delivered to a disabled account")
+            let office = try await self.expectLiveOfficeSilenced(daemon, db) { connection in
+                try Accounts().setEnabled(false, name: "iom-iq-erbil", on: connection)
+            }
             let refused = await #expect(throws: ServerError.self) {
                 try await office.publish(topic: "field.iq.erbil.report", payload: [])
             }
