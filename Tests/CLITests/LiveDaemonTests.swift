@@ -70,6 +70,33 @@ struct LiveDaemonTests {
         }
     }
 
+    @Test func subAsADurableConsumerResumesWhereItStopped() async throws {
+        try await Self.withDaemon { _, environment in
+            let first = try await CLI.run(["pub", "hq.ohchr.durable", "first"], environment: environment)
+            let firstSeq = try #require(first.lines.first.flatMap { Int64($0.dropFirst("seq ".count)) }, "\(first)")
+            let durable = [
+                "sub", "hq.ohchr.durable", "--durable", "cli", "--ack", "--count", "1", "--timeout-ms", "10000",
+            ]
+            let got = try await CLI.run(durable + ["--from", "all"], environment: environment)
+            #expect(got.status == 0, "\(got)")
+            #expect(got.lines.first?.hasPrefix("[\(firstSeq)] ") == true, "\(got)")
+
+            let second = try await CLI.run(["pub", "hq.ohchr.durable", "second"], environment: environment)
+            #expect(second.status == 0, "\(second)")
+            // Resumes after what it acknowledged: the second message, not the first again.
+            let resumed = try await CLI.run(durable, environment: environment)
+            #expect(resumed.lines.first?.hasPrefix("[\(firstSeq + 1)] ") == true, "\(resumed)")
+            // Moving an existing durable needs --reset.
+            let refused = try await CLI.run(durable + ["--from", "all"], environment: environment)
+            #expect(refused.status != 0, "\(refused)")
+            #expect(refused.stderr.contains("409"), "\(refused)")
+            let reset = try await CLI.run(durable + ["--from", "all", "--reset"], environment: environment)
+            #expect(reset.lines.first?.hasPrefix("[\(firstSeq)] ") == true, "\(reset)")
+            let usage = try await CLI.run(["sub", "hq.>", "--reset"], environment: environment)
+            #expect(usage.status == 64, "\(usage)")
+        }
+    }
+
     @Test func subTimesOutQuietlyAndBadCredentialsFail() async throws {
         try await Self.withDaemon { _, environment in
             let quiet = try await CLI.run(["sub", "field.zz.>", "--timeout-ms", "300"], environment: environment)
