@@ -27,7 +27,7 @@ public struct MessageLog: Sendable {
     /// Appends a batch in one statement and one round trip; committed when this returns.
     ///
     /// Call it outside an explicit transaction: the statement is then its own transaction, and
-    /// `liaison_append` holds the seq advisory lock until its commit (invariant 2 of DESIGN.md).
+    /// `liaison_append` holds the seq advisory lock until its commit (invariant 2, docs/ARCHITECTURE.md).
     /// Messages with an `id` header are checked against the keys their account used within the
     /// dedupe window (and against earlier rows of the same batch): a repeat stores nothing and
     /// reports the first seq.
@@ -39,9 +39,12 @@ public struct MessageLog: Sendable {
     /// - Returns: Per-row seqs and duplicate flags; `nil` for an empty batch.
     /// - Throws: ``StoreError`` `.unavailable` when the connection broke (nothing is known to be
     ///   committed: the caller answers `ERR 503`), `.database` for any other failure (rolled back).
+    ///   - token: When given, the batch is recorded under it in `writer_batches` in the same
+    ///     transaction, so ``resolveBatch(token:on:)`` can tell later whether it committed.
     public func append(
         _ batch: [NewMessage],
         dedupeWindowSeconds: Int64 = 0,
+        token: Int64? = nil,
         on connection: Connection
     )
         throws(StoreError) -> Appended?
@@ -68,17 +71,62 @@ public struct MessageLog: Sendable {
             keys.append(key)
         }
         return try storeCall {
-            let result = try connection.query(
-                "SELECT seqs, duplicates, published_at FROM liaison_append($1, $2, $3, $4, $5, $6)",
-                [
-                    topics.postgresBind, accounts.postgresBind, headers.postgresBind, payloads.postgresBind,
-                    anyKey ? keys.postgresBind : .null, dedupeWindowSeconds.postgresBind,
-                ]
-            )
+            let binds: [PostgresBind] = [
+                topics.postgresBind, accounts.postgresBind, headers.postgresBind, payloads.postgresBind,
+                anyKey ? keys.postgresBind : .null, dedupeWindowSeconds.postgresBind,
+            ]
+            // One statement, so one transaction: the token row commits exactly when the messages do.
+            let result =
+                try token.map { token in
+                    try connection.query(
+                        """
+                        WITH a AS (SELECT seqs, duplicates, published_at FROM liaison_append($1, $2, $3, $4, $5, $6))
+                        INSERT INTO writer_batches (token, seqs, duplicates, published_at)
+                        SELECT $7, seqs, duplicates, published_at FROM a
+                        RETURNING seqs, duplicates, published_at
+                        """,
+                        binds + [token.postgresBind]
+                    )
+                }
+                ?? connection.query(
+                    "SELECT seqs, duplicates, published_at FROM liaison_append($1, $2, $3, $4, $5, $6)",
+                    binds
+                )
             return Appended(
                 seqs: try result.decode([Int64].self, row: 0, column: 0),
                 duplicates: try result.decode([Bool].self, row: 0, column: 1),
                 publishedAt: try result.decode(Date.self, row: 0, column: 2)
+            )
+        }
+    }
+
+    /// Tells whether the batch appended under `token` committed.
+    ///
+    /// - Returns: What the batch was assigned, or `nil` when no batch with that token committed.
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func resolveBatch(token: Int64, on connection: Connection) throws(StoreError) -> Appended? {
+        try storeCall {
+            let result = try connection.query(
+                "SELECT seqs, duplicates, published_at FROM writer_batches WHERE token = $1",
+                [token.postgresBind]
+            )
+            guard result.rowCount == 1 else { return nil }
+            return Appended(
+                seqs: try result.decode([Int64].self, row: 0, column: 0),
+                duplicates: try result.decode([Bool].self, row: 0, column: 1),
+                publishedAt: try result.decode(Date.self, row: 0, column: 2)
+            )
+        }
+    }
+
+    /// Deletes batch tokens older than `seconds` (they only matter until the writer resolved them).
+    ///
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func pruneBatchTokens(olderThanSeconds seconds: Int64, on connection: Connection) throws(StoreError) {
+        _ = try storeCall {
+            try connection.query(
+                "DELETE FROM writer_batches WHERE committed_at < now() - make_interval(secs => $1)",
+                [Double(seconds).postgresBind]
             )
         }
     }

@@ -63,6 +63,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         }
         return StoreError(.database, pg.message, underlying: pg)
     }
+
+    /// Whether a write that failed with this error may still have committed: the connection
+    /// broke or stopped answering after the statement may have reached the server. A failed
+    /// connect, or a refusal by the server, means nothing was committed. A server-side 57P01
+    /// (backend terminated) arrives only before a commit or instead of its answer: unknown.
+    public var outcomeUnknown: Bool {
+        guard self.code == .unavailable else { return false }
+        guard let underlying else { return true }
+        return underlying.code != .connectionFailed
+    }
 }
 
 /// Runs `body`, converting any thrown error into a ``StoreError``.

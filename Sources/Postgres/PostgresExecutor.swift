@@ -2,7 +2,7 @@
 /// (one thread) or a ``PostgresPool`` (several).
 ///
 /// Jobs are synchronous closures that receive the connection; libpq never runs on an event loop
-/// or on Swift's cooperative pool (LIBPQ.md: a blocking call there froze every task for a second).
+/// or on Swift's cooperative pool (measured on 2 cores: one blocking call there froze every other task for a second; docs/ARCHITECTURE.md).
 public protocol PostgresExecutor: Sendable {
     /// Queues `body`; `completion` receives its outcome (or the connect or shutdown error) on the
     /// executor's thread.

@@ -4,7 +4,7 @@ import Testing
 
 /// `kill -9` of the real `liaisond` process while clients publish and consume.
 ///
-/// DESIGN.md invariant 1 (ack after commit) seen from outside: whatever the daemon acknowledged
+/// invariant 1 of docs/ARCHITECTURE.md (ack after commit) seen from outside: whatever the daemon acknowledged
 /// before it died is in the log, byte for byte; publishes that got no reply may or may not be
 /// there; an idempotent re-send never stores a second copy; a durable consumer loses nothing.
 @Suite(.cliDatabase, .serialized)

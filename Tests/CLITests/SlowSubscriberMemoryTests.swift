@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// DESIGN.md invariant 5 measured on the real process: a subscriber that reads nothing while
+/// invariant 5 of docs/ARCHITECTURE.md measured on the real process: a subscriber that reads nothing while
 /// ~150 MB is published does not grow the daemon's resident memory beyond a fixed bound, and
 /// later gets every message in seq order; one that stops reading for good is disconnected.
 @Suite(.cliDatabase, .serialized)

@@ -107,7 +107,7 @@ import Testing
         #expect(try log.list(MessageQuery(account: "x' OR '1'='1"), on: c).isEmpty)
     }
 
-    /// DESIGN.md invariant 2: with several writers, a reader that follows `seq > last` never
+    /// invariant 2 of docs/ARCHITECTURE.md: with several writers, a reader that follows `seq > last` never
     /// misses a row that commits later with a lower seq.
     @Test func concurrentWritersCommitInSeqOrder() throws {
         let db = try TestDatabase.create()

@@ -9,7 +9,7 @@ public import NIOCore
 /// lines, or lines of spaces only, are skipped without a frame, so a stray line ending never
 /// draws a reply.
 ///
-/// Errors come in two kinds, after DESIGN.md invariant 7:
+/// Errors come in two kinds, after invariant 7 of docs/ARCHITECTURE.md:
 /// - fatal, thrown as a ``ProtocolError`` with `closesConnection` set, when the stream can no
 ///   longer be trusted: a line over the limit (413, raised as soon as the limit is passed without
 ///   an LF, so nothing is buffered beyond it), a `PUB` size field missing or malformed (400), a

@@ -2,7 +2,6 @@ import LiaisonCore
 import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
-import Postgres
 
 /// The permissions of the accounts connected to this daemon, kept current without a restart.
 ///
@@ -16,13 +15,13 @@ final class AccessControl: Sendable {
         var polling = false
     }
 
-    private let executor: any PostgresExecutor
+    private let storage: any LiaisonStorage
     private let logger: Logger
     // Safe to share: the cache is guarded by the lock.
     private let state = NIOLockedValueBox(State())
 
-    init(executor: any PostgresExecutor, logger: Logger) {
-        self.executor = executor
+    init(storage: any LiaisonStorage, logger: Logger) {
+        self.storage = storage
         self.logger = logger
     }
 
@@ -37,41 +36,30 @@ final class AccessControl: Sendable {
     }
 
     /// Checks the access version and reloads the cached accounts when it moved. Called once a
-    /// second by the server; a poll already running is not doubled.
-    func poll() {
-        let start = self.state.withLockedValue { state -> Bool in
-            guard !state.polling else { return false }
+    /// second by the access poll; a poll already running is not doubled.
+    func poll() async {
+        let known = self.state.withLockedValue { state -> (Int64, [String])? in
+            guard !state.polling else { return nil }
             state.polling = true
-            return true
+            return (state.version, Array(state.permissions.keys))
         }
-        guard start else { return }
-        let known = self.state.withLockedValue { ($0.version, Array($0.permissions.keys)) }
-        self.executor.submit(
-            { connection -> (Int64, [String: Permissions?]?) in
-                let rules = AccessRules()
-                let version = try rules.version(on: connection)
-                guard version != known.0 else { return (version, nil) }
-                var fresh: [String: Permissions?] = [:]
-                for account in known.1 {
-                    // A disabled account keeps its rules on paper but may do nothing on live connections.
-                    let enabled = try Accounts().find(account, on: connection)?.enabled ?? false
-                    fresh[account] = enabled ? try rules.permissions(account: account, on: connection) : nil
-                }
-                return (version, fresh)
-            },
-            completion: { result in
-                self.state.withLockedValue { state in
-                    state.polling = false
-                    guard case .success((let version, let fresh)) = result else { return }
-                    if let fresh {
-                        for (account, permissions) in fresh {
-                            state.permissions[account] = permissions ?? Permissions(rules: [], clearance: .public)
-                        }
-                        if state.version >= 0 { self.logger.info("access rules changed: reloaded") }
+        guard let known else { return }
+        defer { self.state.withLockedValue { $0.polling = false } }
+        do {
+            let version = try await self.storage.accessVersion()
+            let fresh: [String: Permissions?]? =
+                version == known.0 ? nil : try await self.storage.permissions(accounts: known.1)
+            self.state.withLockedValue { state in
+                if let fresh {
+                    for (account, permissions) in fresh {
+                        state.permissions[account] = permissions ?? Permissions(rules: [], clearance: .public)
                     }
-                    state.version = version
+                    if state.version >= 0 { self.logger.info("access rules changed: reloaded") }
                 }
+                state.version = version
             }
-        )
+        } catch {
+            self.logger.debug("access poll failed", metadata: [LogKey.error: "\(error)"])
+        }
     }
 }

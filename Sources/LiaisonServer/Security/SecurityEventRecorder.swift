@@ -1,7 +1,6 @@
 import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
-import Postgres
 
 /// Writes security events (authentications, refusals) to the audit table off the event loops,
 /// batched: at most one insert in flight, carrying everything recorded meanwhile.
@@ -13,15 +12,15 @@ final class SecurityEventRecorder: Sendable {
         var writing = false
     }
 
-    private let executor: any PostgresExecutor
+    private let storage: any LiaisonStorage
     private let logger: Logger
     // Safe to share: the queue is guarded by the lock.
     private let state = NIOLockedValueBox(State())
     /// Events beyond this many waiting are dropped (and logged): an outage must not grow memory.
     private let maxQueued = 10_000
 
-    init(executor: any PostgresExecutor, logger: Logger) {
-        self.executor = executor
+    init(storage: any LiaisonStorage, logger: Logger) {
+        self.storage = storage
         self.logger = logger
     }
 
@@ -42,24 +41,26 @@ final class SecurityEventRecorder: Sendable {
             defer { state.queue.removeAll() }
             return state.queue
         }
-        self.executor.submit(
-            { connection in try SecurityEvents().record(batch, on: connection) },
-            completion: { result in
-                if case .failure(let error) = result {
-                    self.logger.error(
-                        "security events not recorded",
-                        metadata: ["liaison.events": "\(batch.count)", LogKey.error: "\(error)"]
-                    )
-                }
-                let more = self.state.withLockedValue { state -> Bool in
-                    if state.queue.isEmpty {
-                        state.writing = false
-                        return false
-                    }
-                    return true
-                }
-                if more { self.writeBatch() }
+        let storage = self.storage
+        Task {
+            do {
+                try await storage.recordSecurityEvents(
+                    batch.map { NewSecurityEvent(kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) }
+                )
+            } catch {
+                self.logger.error(
+                    "security events not recorded",
+                    metadata: ["liaison.events": "\(batch.count)", LogKey.error: "\(error)"]
+                )
             }
-        )
+            let more = self.state.withLockedValue { state -> Bool in
+                if state.queue.isEmpty {
+                    state.writing = false
+                    return false
+                }
+                return true
+            }
+            if more { self.writeBatch() }
+        }
     }
 }

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
 import NIOSSL
-import Postgres
+import LiaisonStore
 public import ServiceLifecycle
 
 /// The Liaison daemon's TCP server as a swift-service-lifecycle `Service`.
@@ -21,7 +21,7 @@ public final class LiaisonServer: Service, Sendable {
     private let ready = NIOLockedValueBox<[CheckedContinuation<BoundAddresses, any Error>]>([])
 
     /// The listeners' addresses, once bound: `nil` for a listener that is not configured.
-    private typealias BoundAddresses = (plaintext: SocketAddress?, tls: SocketAddress?)
+    typealias BoundAddresses = (plaintext: SocketAddress?, tls: SocketAddress?)
 
     /// Creates the server; nothing is opened until ``run()``.
     ///
@@ -65,6 +65,11 @@ public final class LiaisonServer: Service, Sendable {
 
     /// Serves until graceful shutdown or cancellation.
     ///
+    /// The daemon's long-running parts run as services of one `ServiceGroup`, started in this
+    /// order and shut down in the reverse one, each within the grace period: storage threads,
+    /// the group-commit writer, the access poll, the listeners (which drain the connections:
+    /// pending publishes are committed and answered while the writer still runs).
+    ///
     /// - Throws: When a port cannot be bound (e.g. `EADDRINUSE`); ``TLSSettingsError`` when the TLS
     ///   files cannot be used; `ChannelError.inappropriateOperationForState` when the plaintext
     ///   listener is disabled and TLS is not configured. A database outage does not throw (publishes
@@ -80,79 +85,89 @@ public final class LiaisonServer: Service, Sendable {
             try? await self.group.shutdownGracefully()
             throw error
         }
-        let databaseURL = self.configuration.databaseURL
-        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL) }
-        let writerWorker = PostgresWorker(name: "liaison-writer", connect: connect)
-        let readPool = PostgresPool(
-            name: "liaison-read",
-            size: max(1, self.configuration.readPoolSize),
-            connect: connect
+        let configuration = self.configuration
+        let storage = PostgresStorage(
+            databaseURL: configuration.databaseURL,
+            readPoolSize: configuration.readPoolSize,
+            timeouts: DatabaseTimeouts(
+                connectSeconds: configuration.databaseConnectTimeoutSeconds,
+                statementMilliseconds: max(configuration.publishTimeoutMilliseconds, configuration.storageTimeoutMilliseconds),
+                keepaliveIdleSeconds: configuration.databaseKeepaliveIdleSeconds,
+                tcpUserTimeoutMilliseconds: configuration.databaseTCPUserTimeoutMilliseconds,
+                callMilliseconds: configuration.storageTimeoutMilliseconds
+            )
         )
         let router = Router()
         let writer = GroupCommitWriter(
-            worker: writerWorker,
+            storage: storage,
             router: router,
             logger: self.logger,
-            maxBatchCount: self.configuration.maxBatchCount,
-            dedupeWindowSeconds: self.configuration.dedupeWindowSeconds
+            maxBatchCount: configuration.maxBatchCount,
+            dedupeWindowSeconds: configuration.dedupeWindowSeconds,
+            timeoutMilliseconds: configuration.publishTimeoutMilliseconds
         )
+        let limits = configuration.limits
         let shared = SessionContext(
             writer: writer,
             router: router,
-            readPool: readPool,
-            limits: self.configuration.limits,
-            nodeName: self.configuration.nodeName,
+            storage: storage,
+            limits: limits,
+            nodeName: configuration.nodeName,
+            publishTimeoutMilliseconds: configuration.publishTimeoutMilliseconds,
             logger: self.logger,
             registry: ConnectionRegistry(),
             ids: IDGenerator(),
             counters: self.counters,
             durables: DurableRegistry(),
             security: SecurityContext(
-                access: AccessControl(executor: readPool, logger: self.logger),
+                access: AccessControl(storage: storage, logger: self.logger),
                 throttle: AuthThrottle(
                     policy: .init(
-                        freeFailures: self.configuration.limits.authFreeFailures,
-                        baseDelayMilliseconds: self.configuration.limits.authBaseDelayMilliseconds,
-                        lockoutFailures: self.configuration.limits.authLockoutFailures,
-                        lockoutMilliseconds: self.configuration.limits.authLockoutMilliseconds
+                        freeFailures: limits.authFreeFailures,
+                        baseDelayMilliseconds: limits.authBaseDelayMilliseconds,
+                        lockoutFailures: limits.authLockoutFailures,
+                        lockoutMilliseconds: limits.authLockoutMilliseconds
                     )
                 ),
-                publishRate: RateLimiter(
-                    ratePerSecond: self.configuration.limits.publishRatePerSecond,
-                    burst: self.configuration.limits.publishBurst
-                ),
-                events: SecurityEventRecorder(executor: readPool, logger: self.logger)
+                publishRate: RateLimiter(ratePerSecond: limits.publishRatePerSecond, burst: limits.publishBurst),
+                events: SecurityEventRecorder(storage: storage, logger: self.logger)
             )
         )
-        var channels: [any Channel] = []
-        var addresses: BoundAddresses = (nil, nil)
+        let listeners = Listeners(
+            configuration: configuration,
+            group: self.group,
+            tls: tlsContext,
+            shared: shared,
+            logger: self.logger
+        ) { addresses in self.announce(addresses) }
+        var serviceConfiguration = ServiceGroupConfiguration(
+            services: [
+                .init(service: StorageService(storage: storage), serviceName: "storage"),
+                .init(service: writer, serviceName: "writer"),
+                .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
+                .init(service: listeners, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "listeners"),
+            ],
+            logger: self.logger
+        )
+        serviceConfiguration.maximumGracefulShutdownDuration = .milliseconds(
+            configuration.shutdownGraceMilliseconds + 2 * configuration.publishTimeoutMilliseconds
+        )
+        let services = ServiceGroup(configuration: serviceConfiguration)
         do {
-            if self.configuration.plaintextEnabled {
-                let channel = try await self.bootstrap(shared, tls: nil).bind(
-                    host: self.configuration.host,
-                    port: self.configuration.port
-                ).get()
-                channels.append(channel)
-                addresses.plaintext = channel.localAddress
-                self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
-            }
-            if let tls = self.configuration.tls, let tlsContext {
-                let channel = try await self.bootstrap(shared, tls: tlsContext).bind(host: tls.host, port: tls.port)
-                    .get()
-                channels.append(channel)
-                addresses.tls = channel.localAddress
-                self.logger.info(
-                    "listening (TLS)",
-                    metadata: ["address": "\(channel.localAddress!)", "mtls": "\(tls.clientCAPath != nil)"]
-                )
+            try await withGracefulShutdownHandler {
+                try await services.run()
+            } onGracefulShutdown: {
+                Task { await services.triggerGracefulShutdown() }
             }
         } catch {
-            for channel in channels { try? await channel.close() }
-            readPool.shutdown()
-            writerWorker.shutdown()
             try? await self.group.shutdownGracefully()
             throw error
         }
+        try? await self.group.shutdownGracefully()
+        self.logger.info("stopped")
+    }
+
+    private func announce(_ addresses: BoundAddresses) {
         self.boundAddresses.withLockedValue { $0 = addresses }
         for continuation in self.ready.withLockedValue({ list in
             defer { list = [] }
@@ -160,79 +175,5 @@ public final class LiaisonServer: Service, Sendable {
         }) {
             continuation.resume(returning: addresses)
         }
-
-        // Admins' rule and clearance changes reach live connections within about a second.
-        let access = shared.security.access
-        let accessPoll = self.group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in
-            access.poll()
-        }
-        let listeners = channels
-        await withGracefulShutdownHandler {
-            for channel in listeners { try? await channel.closeFuture.get() }
-        } onGracefulShutdown: {
-            self.logger.info("shutting down: no new connections")
-            for channel in listeners { channel.close(promise: nil) }
-        }
-        accessPoll.cancel()
-        await self.drain(shared)
-        readPool.shutdown()
-        writerWorker.shutdown()
-        try? await self.group.shutdownGracefully()
-        self.logger.info("stopped")
-    }
-
-    /// The listener for plaintext connections, or for TLS ones when `tls` is given: then the TLS
-    /// handler and ``PeerIdentityHandler`` come first, and the session's greeting (written in
-    /// `channelActive`) waits in the TLS handler until the handshake completes.
-    private func bootstrap(_ shared: SessionContext, tls: NIOSSLContext?) -> ServerBootstrap {
-        let limits = self.configuration.limits
-        return ServerBootstrap(group: self.group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(
-                .writeBufferWaterMark,
-                value: .init(low: max(1, limits.highWaterMark / 2), high: max(2, limits.highWaterMark))
-            )
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let remote =
-                        channel.remoteAddress.map { address in
-                            address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
-                        } ?? "?"
-                    let sync = channel.pipeline.syncOperations
-                    if let tls {
-                        try sync.addHandler(NIOSSLServerHandler(context: tls))
-                        try sync.addHandler(PeerIdentityHandler())
-                    }
-                    try sync.addHandler(
-                        IdleStateHandler(readTimeout: .milliseconds(limits.pingIntervalMilliseconds))
-                    )
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            LineFrameDecoder(maxLineLength: limits.maxLineLength, maxPayload: limits.maxPayload),
-                            maximumBufferSize: limits.maxLineLength + limits.maxPayload + 64
-                        )
-                    )
-                    try sync.addHandler(ClientSession(shared: shared, remote: remote))
-                }
-            }
-    }
-
-    /// Lets pending commits finish and be answered, then closes every connection.
-    private func drain(_ shared: SessionContext) async {
-        for channel in shared.registry.all {
-            channel.pipeline.handler(type: ClientSession.self).whenSuccess { $0.drain() }
-        }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            shared.writer.whenDrained { continuation.resume() }
-        }
-        // Give replies a moment to leave, then close whatever is still open.
-        let deadline = NIODeadline.now() + .milliseconds(self.configuration.shutdownGraceMilliseconds)
-        while shared.registry.count > 0 && NIODeadline.now() < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        for channel in shared.registry.all { try? await channel.close() }
     }
 }

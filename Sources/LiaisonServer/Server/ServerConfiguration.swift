@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
         /// Subscriptions one connection may hold (default 1000; more gets `ERR 429`).
         public var maxSubscriptions: Int = 1000
         /// Outbound bytes buffered for a connection before its subscriptions stop taking live
-        /// messages and catch up from the log instead (default 4 MiB; DESIGN.md invariant 5).
+        /// messages and catch up from the log instead (default 4 MiB; invariant 5 of docs/ARCHITECTURE.md).
         public var highWaterMark: Int = 4 << 20
         /// Rows per replay page read from the log (default 256).
         public var replayPageSize: Int = 256
@@ -81,6 +81,20 @@ public struct ServerConfiguration: Sendable {
     public var dedupeWindowSeconds: Int64 = 7 * 24 * 3600
     /// How long graceful shutdown waits for pending commits and replies, in milliseconds (default 10 000).
     public var shutdownGraceMilliseconds: Int64 = 10_000
+    /// How long a publish may wait for its commit before it is answered `ERR 503`, in
+    /// milliseconds (default 5 000): the bound on a publisher's wait while the database hangs.
+    public var publishTimeoutMilliseconds: Int64 = 5_000
+    /// Deadline of every other storage call (`AUTH`, replay pages, consumer binds), in
+    /// milliseconds (default 5 000).
+    public var storageTimeoutMilliseconds: Int64 = 5_000
+    /// libpq `connect_timeout`, in seconds (default 3; libpq counts values below 2 as 2).
+    public var databaseConnectTimeoutSeconds: Int = 3
+    /// TCP keepalive idle time on database connections, in seconds (default 5): with
+    /// ``databaseTCPUserTimeoutMilliseconds`` this detects a database host that vanished.
+    public var databaseKeepaliveIdleSeconds: Int = 5
+    /// `tcp_user_timeout` of database connections, in milliseconds (default 5 000; 0: the
+    /// kernel's): unacknowledged data for this long drops the connection.
+    public var databaseTCPUserTimeoutMilliseconds: Int = 5_000
     /// Per-connection limits.
     public var limits = Limits()
 

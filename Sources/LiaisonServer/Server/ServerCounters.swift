@@ -19,7 +19,7 @@ public final class ServerCounters: Sendable {
         /// `MSG` frames written (live and replayed).
         public var delivered = 0
         /// Times a live subscription fell behind its connection's high-water mark and switched to
-        /// catching up from the log (DESIGN.md invariant 5).
+        /// catching up from the log (invariant 5 of docs/ARCHITECTURE.md).
         public var catchUps = 0
         /// Messages delivered again after their ack wait or a `NAK`.
         public var redelivered = 0

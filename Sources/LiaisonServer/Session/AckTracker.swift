@@ -3,12 +3,16 @@
 ///
 /// The shape follows JetStream's consumer state (pending set, delivery counts, ack floor): a
 /// message stays in flight from its delivery until `ACK`; past its deadline (the ack wait, or a
-/// `NAK` delay) it is due for redelivery, and after `maxDeliver` deliveries it is dead-lettered.
+/// `NAK` delay) it is due for redelivery, and after `maxDeliver` deliveries it moves to the dead
+/// letters. A message on its way to the dead letters stays in flight (holding the floor) until
+/// the store confirmed the move, so the floor never passes a message that is nowhere.
 struct AckTracker {
     struct Entry: Equatable {
         var topic: String
         var deliveries: Int
         var deadline: Int64
+        /// Handed to the store as a dead letter; not due again unless the move fails.
+        var movingToDeadLetters = false
     }
 
     /// A message whose deadline passed.
@@ -24,6 +28,10 @@ struct AckTracker {
     let maxDeliver: Int
     let maxInflight: Int
     private(set) var inflight: [Int64: Entry] = [:]
+    /// Delivery counts changed since the last ``takeChanges()`` (seq → deliveries).
+    private var changed: [Int64: Int] = [:]
+    /// Seqs acknowledged since the last ``takeChanges()``.
+    private var settled: Set<Int64> = []
 
     init(ackWaitMilliseconds: Int64, maxDeliver: Int, maxInflight: Int) {
         self.ackWaitMilliseconds = ackWaitMilliseconds
@@ -41,33 +49,47 @@ struct AckTracker {
         return min(lastDelivered, lowest - 1)
     }
 
-    /// A first delivery (or a dead letter's replay) went out.
-    mutating func delivered(seq: Int64, topic: String, now: Int64) {
-        self.inflight[seq] = Entry(topic: topic, deliveries: 1, deadline: now + self.ackWaitMilliseconds)
+    /// A delivery went out: the first (`deliveries` 1), a dead letter's replay, or for a rebound
+    /// consumer the next of a count its earlier sessions started.
+    mutating func delivered(seq: Int64, topic: String, now: Int64, deliveries: Int = 1) {
+        self.inflight[seq] = Entry(topic: topic, deliveries: deliveries, deadline: now + self.ackWaitMilliseconds)
+        self.changed[seq] = deliveries
+        self.settled.remove(seq)
     }
 
-    /// `ACK`: settles the message. Returns whether it was in flight.
+    /// A rebound consumer's message that used up `maxDeliver` earlier: due for the dead letters now.
+    mutating func exhausted(seq: Int64, topic: String, deliveries: Int, now: Int64) {
+        self.inflight[seq] = Entry(topic: topic, deliveries: max(deliveries, self.maxDeliver), deadline: now)
+    }
+
+    /// `ACK`: settles the message. Returns whether it was in flight (and not on its way to the
+    /// dead letters, which an ACK no longer stops).
     @discardableResult
     mutating func ack(seq: Int64) -> Bool {
-        self.inflight.removeValue(forKey: seq) != nil
+        guard let entry = self.inflight[seq], !entry.movingToDeadLetters else { return false }
+        self.inflight.removeValue(forKey: seq)
+        self.changed.removeValue(forKey: seq)
+        self.settled.insert(seq)
+        return true
     }
 
     /// `NAK`: makes the message due after `delay` milliseconds. Returns whether it was in flight.
     mutating func nak(seq: Int64, delayMilliseconds: Int64, now: Int64) -> Bool {
-        guard self.inflight[seq] != nil else { return false }
+        guard let entry = self.inflight[seq], !entry.movingToDeadLetters else { return false }
         self.inflight[seq]!.deadline = now + delayMilliseconds
         return true
     }
 
     /// Takes what is due at `now`: messages to redeliver (their count raised, deadline renewed)
-    /// and messages that reached `maxDeliver` (removed: they go to the dead letters).
+    /// and messages that reached `maxDeliver` (marked as moving: they stay in flight until
+    /// ``deadLettered(_:)`` or ``deadLetterFailed(_:now:)``).
     mutating func takeDue(now: Int64) -> (redeliver: [Due], deadLetter: [Due]) {
         var redeliver: [Due] = []
         var deadLetter: [Due] = []
-        for (seq, entry) in self.inflight where entry.deadline <= now {
+        for (seq, entry) in self.inflight where entry.deadline <= now && !entry.movingToDeadLetters {
             if entry.deliveries >= self.maxDeliver {
                 deadLetter.append(Due(seq: seq, topic: entry.topic, deliveries: entry.deliveries))
-                self.inflight.removeValue(forKey: seq)
+                self.inflight[seq]!.movingToDeadLetters = true
             } else {
                 let count = entry.deliveries + 1
                 self.inflight[seq] = Entry(
@@ -75,11 +97,52 @@ struct AckTracker {
                     deliveries: count,
                     deadline: now + self.ackWaitMilliseconds
                 )
+                self.changed[seq] = count
                 redeliver.append(Due(seq: seq, topic: entry.topic, deliveries: count))
             }
         }
         redeliver.sort { $0.seq < $1.seq }
         deadLetter.sort { $0.seq < $1.seq }
         return (redeliver, deadLetter)
+    }
+
+    /// The floor if these moving messages were settled (recorded with their move).
+    func ackFloor(lastDelivered: Int64, without seqs: [Int64]) -> Int64 {
+        var copy = self
+        for seq in seqs { copy.inflight.removeValue(forKey: seq) }
+        return copy.ackFloor(lastDelivered: lastDelivered)
+    }
+
+    /// The store moved these messages to the dead letters (and their pending rows away).
+    mutating func deadLettered(_ seqs: [Int64]) {
+        for seq in seqs {
+            self.inflight.removeValue(forKey: seq)
+            self.changed.removeValue(forKey: seq)
+        }
+    }
+
+    /// The move failed: try again after a second.
+    mutating func deadLetterFailed(_ seqs: [Int64], now: Int64) {
+        for seq in seqs where self.inflight[seq] != nil {
+            self.inflight[seq]!.movingToDeadLetters = false
+            self.inflight[seq]!.deadline = now + 1_000
+        }
+    }
+
+    /// Takes the changes to record: delivery counts of unsettled messages, and settled seqs.
+    mutating func takeChanges() -> (deliveries: [Int64: Int], settled: [Int64]) {
+        defer {
+            self.changed.removeAll()
+            self.settled.removeAll()
+        }
+        return (self.changed.filter { self.inflight[$0.key] != nil }, self.settled.sorted())
+    }
+
+    /// Puts back changes whose recording failed (newer changes win).
+    mutating func restoreChanges(deliveries: [Int64: Int], settled: [Int64]) {
+        for (seq, count) in deliveries where self.inflight[seq] != nil && self.changed[seq] == nil {
+            self.changed[seq] = count
+        }
+        for seq in settled where self.inflight[seq] == nil { self.settled.insert(seq) }
     }
 }

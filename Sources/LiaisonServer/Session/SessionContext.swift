@@ -1,14 +1,16 @@
+import LiaisonCore
+import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
-import Postgres
 
-/// What every client session shares: the writer, the router, the read pool, the limits.
+/// What every client session shares: the writer, the router, the store, the limits.
 struct SessionContext: Sendable {
     var writer: GroupCommitWriter
     var router: Router
-    var readPool: PostgresPool
+    var storage: any LiaisonStorage
     var limits: ServerConfiguration.Limits
     var nodeName: String
+    var publishTimeoutMilliseconds: Int64
     var logger: Logger
     var registry: ConnectionRegistry
     var ids: IDGenerator
@@ -38,4 +40,33 @@ struct SecurityContext: Sendable {
     var throttle: AuthThrottle
     var publishRate: RateLimiter
     var events: SecurityEventRecorder
+}
+
+/// The real ``SessionPolicy``: the daemon's shared, lock-guarded registries.
+struct DaemonSessionPolicy: SessionPolicy {
+    let shared: SessionContext
+
+    func permissions(_ account: String) -> Permissions? { self.shared.security.access.permissions(account) }
+    func remember(_ account: String, _ permissions: Permissions) {
+        self.shared.security.access.remember(account, permissions)
+    }
+    func authVerdict(address: String, account: String, now: Int64) -> AuthThrottle.Verdict {
+        self.shared.security.throttle.verdict(address: address, account: account, now: now)
+    }
+    func authSucceeded(address: String, account: String) {
+        self.shared.security.throttle.succeeded(address: address, account: account)
+    }
+    func authFailed(address: String, account: String, now: Int64) {
+        self.shared.security.throttle.failed(address: address, account: account, now: now)
+    }
+    func takePublishToken(_ account: String, now: Int64) -> Bool {
+        self.shared.security.publishRate.take(account, now: now)
+    }
+    func claimDurable(account: String, name: String) -> Bool {
+        self.shared.durables.claim(account: account, name: name)
+    }
+    func claimAccount(_ account: String, limit: Int) -> Bool {
+        self.shared.registry.claimAccount(account, limit: limit)
+    }
+    var connectionCount: Int { self.shared.registry.count }
 }

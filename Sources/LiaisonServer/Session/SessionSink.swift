@@ -1,18 +1,26 @@
 import NIOCore
 
-/// The thread-safe face of a ``ClientSession`` for the router: delivery hops onto the
-/// session's own event loop, where the session (a non-Sendable channel handler) lives.
+/// The thread-safe face of a ``SessionHandler`` for the router: delivery hops onto the
+/// handler's own event loop, where the handler (a non-Sendable channel handler) lives.
+///
+/// It holds the handler only until ``detach()``: the router may keep a sink a moment longer than
+/// the connection lives, and must not keep the handler (and its buffers) alive with it.
 final class SessionSink: MessageSink {
     let eventLoop: any EventLoop
-    // NIOLoopBound makes the handler reachable only on its loop; the router calls `deliver` there.
-    private let session: NIOLoopBound<ClientSession>
+    // Only touched on `eventLoop`: NIOLoopBoundBox checks that.
+    private let handler: NIOLoopBoundBox<SessionHandler?>
 
-    init(session: ClientSession, eventLoop: any EventLoop) {
+    init(handler: SessionHandler, eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
-        self.session = NIOLoopBound(session, eventLoop: eventLoop)
+        self.handler = NIOLoopBoundBox(handler, eventLoop: eventLoop)
     }
 
     func deliver(_ deliveries: [Delivery]) {
-        self.session.value.deliver(deliveries)
+        self.handler.value?.deliver(deliveries)
+    }
+
+    /// Forgets the handler (from `handlerRemoved`).
+    func detach() {
+        self.handler.value = nil
     }
 }

@@ -1,4 +1,5 @@
 import LiaisonCore
+import LiaisonStore
 
 /// One subscription of a connection: its delivery state, and for explicit acks and durable
 /// consumers the bookkeeping that goes with them.
@@ -9,9 +10,17 @@ struct Subscription {
     var tracker: AckTracker?
     /// The durable consumer's name, for `durable=`.
     var durable: String?
+    /// For a durable `ack=auto` consumer: the highest seq the client confirmed with a cumulative
+    /// `ACK` (docs/PROTOCOL.md, "Acknowledgement"); its position never moves past this.
+    var confirmed: Int64 = 0
+    /// For a rebound `ack=explicit` consumer: which messages of its earlier sessions are still
+    /// unsettled, until the replay passes them.
+    var resume: ResumeFilter?
     /// The ack floor and delivered seq last written to the store (durable only).
     var persistedFloor: Int64 = 0
     var persistedDelivered: Int64 = 0
+    /// A progress record taken and not yet confirmed written (merged back if it fails).
+    var recording: ConsumerProgress?
 
     var sid: String { self.state.sid }
     var subscriptionID: UInt64 { self.state.subscriptionID }
@@ -20,14 +29,74 @@ struct Subscription {
     /// How many more messages may go out now under the in-flight window.
     var capacity: Int { self.tracker?.capacity ?? Int.max }
 
-    /// Where the consumer stands: everything matching at or below it is settled.
+    /// Where the consumer stands: everything matching at or below it is settled (explicit acks)
+    /// or confirmed by the client (durable `ack=auto`).
     var ackFloor: Int64 {
-        self.tracker?.ackFloor(lastDelivered: self.state.lastDelivered) ?? self.state.lastDelivered
+        if let tracker { return tracker.ackFloor(lastDelivered: self.state.lastDelivered) }
+        return self.durable == nil ? self.state.lastDelivered : min(self.confirmed, self.state.lastDelivered)
     }
 
-    /// Whether the store is behind this subscription's progress.
-    var progressIsDirty: Bool {
-        self.durable != nil
-            && (self.ackFloor > self.persistedFloor || self.state.lastDelivered > self.persistedDelivered)
+    /// The progress to record now, or `nil` when the store already has it. Taking it clears the
+    /// tracker's pending changes; ``progressRecorded(_:)`` or ``progressFailed()`` settles it.
+    mutating func takeProgress(account: String) -> ConsumerProgress? {
+        guard let durable = self.durable else { return nil }
+        let floor = self.ackFloor
+        let delivered = self.state.lastDelivered
+        let changes = self.tracker?.takeChanges() ?? ([:], [])
+        guard
+            floor > self.persistedFloor || delivered > self.persistedDelivered || !changes.deliveries.isEmpty
+                || !changes.settled.isEmpty
+        else { return nil }
+        let progress = ConsumerProgress(
+            account: account,
+            name: durable,
+            ackFloor: floor,
+            deliveredSeq: delivered,
+            deliveries: changes.deliveries,
+            settled: changes.settled
+        )
+        self.recording = progress
+        return progress
+    }
+
+    /// The store has the progress taken last.
+    mutating func progressRecorded() {
+        guard let recording = self.recording else { return }
+        self.recording = nil
+        self.persistedFloor = max(self.persistedFloor, recording.ackFloor)
+        self.persistedDelivered = max(self.persistedDelivered, recording.deliveredSeq)
+    }
+
+    /// Writing the progress taken last failed: its changes are recorded with the next one.
+    mutating func progressFailed() {
+        guard let recording = self.recording else { return }
+        self.recording = nil
+        self.tracker?.restoreChanges(deliveries: recording.deliveries, settled: recording.settled)
+    }
+}
+
+/// What a rebound `ack=explicit` consumer knows of its earlier sessions (from the store): seqs
+/// above the floor up to ``deliveredSeq`` were delivered; those in ``pending`` are unsettled,
+/// with their delivery counts, the others were acknowledged or dead-lettered.
+struct ResumeFilter: Equatable {
+    var deliveredSeq: Int64
+    var pending: [Int64: Int]
+
+    /// What to do with a message the replay reaches again.
+    enum Verdict: Equatable {
+        /// Deliver it for the first time.
+        case first
+        /// Deliver it again: this will be delivery number `n`.
+        case again(Int)
+        /// It used up `max_deliver` in earlier sessions: to the dead letters with this count.
+        case exhausted(Int)
+        /// Already settled: pass over it.
+        case settled
+    }
+
+    func verdict(for seq: Int64, maxDeliver: Int) -> Verdict {
+        guard seq <= self.deliveredSeq else { return .first }
+        guard let count = self.pending[seq] else { return .settled }
+        return count >= maxDeliver ? .exhausted(count) : .again(count + 1)
     }
 }

@@ -7,7 +7,7 @@ import LiaisonCore
 /// catches up are held (up to a byte budget) and delivered after the last page, skipping any seq
 /// already delivered. When the budget overflows they are dropped and one more round of pages
 /// reads them from the log instead: nothing is lost, nothing is delivered twice, order holds
-/// (DESIGN.md invariants 2 and 5).
+/// (invariants 2 and 5 of docs/ARCHITECTURE.md).
 ///
 /// The held messages are a stored array mutated in place (never an enum payload taken out and put
 /// back), so holding n messages costs O(n), not O(n²) copies.

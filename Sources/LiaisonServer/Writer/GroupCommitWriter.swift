@@ -4,214 +4,306 @@ import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import Postgres
+import ServiceLifecycle
 
-/// Batches publishes into as few transactions as possible and answers each only after its commit.
+/// Commits publishes in batches and answers each only after its commit (or with the truth
+/// about why not); a `Service` whose `run()` is the commit loop.
 ///
-/// Group commit (DESIGN.md invariant 3): while one batch is being committed on the writer's own
-/// thread, new publishes queue up; when the commit returns, everything queued becomes the next
-/// batch, one `liaison_append` call and one round trip. Throughput comes from the batch size
-/// growing with load, never from answering early (invariant 1).
-final class GroupCommitWriter: Sendable {
+/// Group commit: while one batch is being committed, new publishes queue up in a
+/// ``PublishBatcher``; when the commit returns, everything queued becomes the next batch.
+/// Throughput comes from the batch size growing with load, never from answering early.
+///
+/// A batch whose connection broke or hung during its commit is *in doubt*: the writer looks its
+/// token up (``LiaisonStorage/resolveBatch(token:deadline:)``) before it commits anything else,
+/// so a batch that did commit is routed to live subscribers in seq order and never left
+/// unrouted (docs/ARCHITECTURE.md, "Publish path").
+final class GroupCommitWriter: Service, Sendable {
     /// What one publish came to: its seq, and whether it repeated an `id` (then nothing was stored).
     struct Outcome: Sendable, Equatable {
         var seq: Int64
         var duplicate: Bool
     }
 
-    /// The outcome for one publish, or why it was not stored.
-    typealias Completion = @Sendable (Result<Outcome, StoreError>) -> Void
+    /// The outcome for one publish, called on the publisher's event loop.
+    typealias Completion = @Sendable (Result<Outcome, PublishFailure>) -> Void
 
-    private struct Pending {
-        var message: NewMessage
-        var eventLoop: any EventLoop
+    /// Whoever waits for a publish's outcome; `nil` once answered (a batch kept in doubt).
+    struct Reply: Sendable {
+        var eventLoop: (any EventLoop)?
         var completion: Completion
+
+        static let answered = Reply(eventLoop: nil, completion: { _ in })
     }
+
+    typealias Pending = PublishBatcher<Reply>.Pending
 
     private struct State {
-        var queue: [Pending] = []
-        var queuedBytes = 0
-        var inFlight = false
+        var batcher: PublishBatcher<Reply>
+        var committing = false
+        var waiter: CheckedContinuation<Void, Never>?
         var drainWaiters: [@Sendable () -> Void] = []
+        var stopped = false
     }
 
-    private let worker: PostgresWorker
+    private let storage: any LiaisonStorage
     private let router: Router
     private let logger: Logger
-    private let maxBatchCount: Int
-    private let maxBatchBytes: Int
     private let dedupeWindowSeconds: Int64
-    // Safe to share: the queue is guarded by this lock; the connection lives on the worker thread.
-    private let state = NIOLockedValueBox(State())
+    private let timeoutMilliseconds: Int64
+    /// Batch tokens: random high bits per daemon start, a counter below.
+    private let tokens: NIOLockedValueBox<Int64>
+    // Safe to share: the queue is guarded by this lock.
+    private let state: NIOLockedValueBox<State>
 
     /// - Parameters:
-    ///   - worker: The thread that owns the writer's database connection.
+    ///   - storage: Where batches are appended.
     ///   - router: Receives each committed batch for fan-out.
     ///   - maxBatchCount: At most this many messages per transaction.
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
     ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
+    ///   - timeoutMilliseconds: A publish not confirmed within this is answered `ERR 503`.
     init(
-        worker: PostgresWorker,
+        storage: any LiaisonStorage,
         router: Router,
         logger: Logger,
         maxBatchCount: Int = 4096,
         maxBatchBytes: Int = 8 << 20,
-        dedupeWindowSeconds: Int64 = 7 * 24 * 3600
+        dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
+        timeoutMilliseconds: Int64 = 5_000
     ) {
-        self.dedupeWindowSeconds = dedupeWindowSeconds
-        self.worker = worker
+        self.storage = storage
         self.router = router
         self.logger = logger
-        self.maxBatchCount = maxBatchCount
-        self.maxBatchBytes = maxBatchBytes
+        self.dedupeWindowSeconds = dedupeWindowSeconds
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.tokens = NIOLockedValueBox(Int64.random(in: 1...(Int64.max >> 24)) << 20)
+        self.state = NIOLockedValueBox(
+            State(
+                batcher: PublishBatcher(
+                    maxBatchCount: maxBatchCount,
+                    maxBatchBytes: maxBatchBytes,
+                    timeoutMilliseconds: timeoutMilliseconds
+                )
+            )
+        )
     }
 
-    /// Queues a publish. `completion` runs on `eventLoop` after the batch holding it committed
-    /// (`.success` with its seq and time) or failed (`.failure`, nothing of it is delivered).
+    /// Queues a publish; `completion` runs on `eventLoop` with the outcome.
     func submit(_ message: NewMessage, on eventLoop: any EventLoop, completion: @escaping Completion) {
-        let start = self.state.withLockedValue { state -> Bool in
-            state.queue.append(Pending(message: message, eventLoop: eventLoop, completion: completion))
-            state.queuedBytes += message.payload.count
-            guard !state.inFlight else { return false }
-            state.inFlight = true
-            return true
+        let now = Monotonic.milliseconds()
+        let (waiter, refused) = self.state.withLockedValue { state -> (CheckedContinuation<Void, Never>?, Bool) in
+            guard !state.stopped else { return (nil, true) }
+            state.batcher.enqueue(message, now: now, reply: Reply(eventLoop: eventLoop, completion: completion))
+            defer { state.waiter = nil }
+            return (state.waiter, false)
         }
-        if start { self.commitNextBatch() }
+        if refused {
+            eventLoop.execute { completion(.failure(.notStored("server shutting down"))) }
+        }
+        waiter?.resume()
     }
 
-    /// Calls `done` once nothing is queued or in flight (used by graceful shutdown).
+    /// Calls `done` once nothing is queued or being committed (used by graceful shutdown).
     func whenDrained(_ done: @escaping @Sendable () -> Void) {
         let now = self.state.withLockedValue { state -> Bool in
-            if !state.inFlight && state.queue.isEmpty { return true }
+            if !state.committing && state.batcher.isEmpty { return true }
             state.drainWaiters.append(done)
             return false
         }
         if now { done() }
     }
 
-    private func takeBatch() -> [Pending] {
-        self.state.withLockedValue { state in
-            var count = 0
-            var bytes = 0
-            for pending in state.queue {
-                if count > 0
-                    && (count >= self.maxBatchCount || bytes + pending.message.payload.count > self.maxBatchBytes)
-                {
-                    break
-                }
-                count += 1
-                bytes += pending.message.payload.count
+    /// The commit loop: until graceful shutdown, and then until the queue is empty.
+    func run() async {
+        var inDoubt: InDoubtBatch?
+        await withGracefulShutdownHandler {
+            while true {
+                guard let batch = await self.nextBatch() else { break }
+                inDoubt = await self.commit(batch, after: inDoubt)
+                self.finishedBatch()
             }
-            let batch = Array(state.queue.prefix(count))
-            state.queue.removeFirst(count)
-            state.queuedBytes -= bytes
-            return batch
+        } onGracefulShutdown: {
+            let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                state.stopped = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+        if let inDoubt {
+            // One last look, so a committed batch is at least logged with its seqs.
+            _ = await self.resolve(inDoubt, until: Monotonic.milliseconds() + self.timeoutMilliseconds)
+        }
+        self.logger.info("writer stopped")
+    }
+
+    /// Waits for publishes; `nil` once stopped with nothing left.
+    private func nextBatch() async -> [Pending]? {
+        while true {
+            let now = Monotonic.milliseconds()
+            let (taken, expired, stopped) = self.state.withLockedValue { state -> ([Pending], [Pending], Bool) in
+                let (batch, expired) = state.batcher.takeBatch(now: now)
+                state.committing = !batch.isEmpty
+                return (batch, expired, state.stopped)
+            }
+            Self.answer(expired) { _ in .failure(.timedOut) }
+            if !taken.isEmpty { return taken }
+            self.wakeDrainWaiters()
+            if stopped { return nil }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLockedValue { state -> Bool in
+                    if !state.batcher.isEmpty || state.stopped { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
     }
 
-    private func commitNextBatch() {
-        let batch = self.takeBatch()
-        let messages = batch.map(\.message)
-        self.worker.submit(
-            { [window = self.dedupeWindowSeconds] connection in
-                try MessageLog().append(messages, dedupeWindowSeconds: window, on: connection)
-            },
-            completion: { result in
-                switch result.mapError(StoreError.wrap) {
-                case .failure(let error) where error.code != .unavailable && batch.count > 1:
-                    // One bad row fails its whole transaction: commit the rows one by one so a
-                    // single poison message cannot cost every other publisher in the batch.
-                    self.logger.warning(
-                        "batch refused, retrying its messages one by one",
-                        metadata: [LogKey.error: "\(error)"]
-                    )
-                    self.commitOneByOne(batch[...])
-                case let outcome:
-                    self.finish(batch, outcome)
-                }
-            }
-        )
+    private func finishedBatch() {
+        self.state.withLockedValue { $0.committing = false }
     }
 
-    private func commitOneByOne(_ rest: ArraySlice<Pending>) {
-        guard let first = rest.first else { return self.finish([], .success(nil)) }
-        let message = first.message
-        self.worker.submit(
-            { [window = self.dedupeWindowSeconds] connection in
-                try MessageLog().append([message], dedupeWindowSeconds: window, on: connection)
-            },
-            completion: { result in
-                let remaining = rest.dropFirst()
-                if remaining.isEmpty {
-                    self.finish([first], result.mapError(StoreError.wrap))
-                } else {
-                    self.deliver([first], result.mapError(StoreError.wrap))
-                    self.commitOneByOne(remaining)
-                }
-            }
-        )
-    }
-
-    /// Runs on the worker thread after the commit returned: answer, fan out, start the next batch.
-    private func finish(_ batch: [Pending], _ result: Result<MessageLog.Appended?, StoreError>) {
-        self.deliver(batch, result)
-        self.startNextOrIdle()
-    }
-
-    /// Fans a committed batch out and answers its publishers (or answers them with the failure).
-    private func deliver(_ batch: [Pending], _ result: Result<MessageLog.Appended?, StoreError>) {
-        switch result {
-        case .success(let appended?):
-            var stored: [Message] = []
-            stored.reserveCapacity(batch.count)
-            for (offset, pending) in batch.enumerated() where !appended.duplicates[offset] {
-                stored.append(
-                    Message(
-                        seq: appended.seqs[offset],
-                        topic: pending.message.topic,
-                        account: pending.message.account,
-                        publishedAt: appended.publishedAt,
-                        headers: pending.message.headers.sortedByKey(),
-                        payload: pending.message.payload
-                    )
-                )
-            }
-            // Duplicates were stored before: they are neither routed nor delivered again.
-            if !stored.isEmpty { self.router.publish(stored) }
-            Self.complete(batch) { index in
-                .success(Outcome(seq: appended.seqs[index], duplicate: appended.duplicates[index]))
-            }
-        case .success(nil):
-            Self.complete(batch) { _ in .failure(StoreError(.database, "empty batch")) }
-        case .failure(let error):
-            self.logger.error(
-                "publish batch failed",
-                metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
-            )
-            Self.complete(batch) { _ in .failure(error) }
-        }
-    }
-
-    private func startNextOrIdle() {
-        let (next, waiters) = self.state.withLockedValue { state -> (Bool, [@Sendable () -> Void]) in
-            if state.queue.isEmpty {
-                state.inFlight = false
-                let waiters = state.drainWaiters
-                state.drainWaiters = []
-                return (false, waiters)
-            }
-            return (true, [])
+    private func wakeDrainWaiters() {
+        let waiters = self.state.withLockedValue { state -> [@Sendable () -> Void] in
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
         }
         for waiter in waiters { waiter() }
-        if next { self.commitNextBatch() }
+    }
+
+    private func nextToken() -> Int64 {
+        self.tokens.withLockedValue {
+            $0 &+= 1
+            return $0
+        }
+    }
+
+    /// The publish deadline of a batch: that of its oldest publish, but never in the past.
+    private func deadline(of batch: [Pending]) -> Int64 {
+        let oldest = batch.map(\.queuedAt).min() ?? Monotonic.milliseconds()
+        return max(oldest + self.timeoutMilliseconds, Monotonic.milliseconds() + 50)
+    }
+
+    /// Commits one batch (first resolving a batch left in doubt); returns what is in doubt now.
+    private func commit(_ batch: [Pending], after inDoubt: InDoubtBatch?) async -> InDoubtBatch? {
+        let deadline = self.deadline(of: batch)
+        if let inDoubt {
+            switch await self.resolve(inDoubt, until: deadline) {
+            case .resolved: break
+            case .unknown:
+                // Nothing may commit before the earlier batch is known (or its seqs would reach
+                // live subscribers out of order): these were never sent.
+                Self.answer(batch) { _ in .failure(.notStored("database unavailable")) }
+                return inDoubt
+            }
+        }
+        return await self.append(batch, deadline: deadline)
+    }
+
+    private func append(_ batch: [Pending], deadline: Int64) async -> InDoubtBatch? {
+        let token = self.nextToken()
+        do {
+            let appended = try await self.storage.append(
+                batch.map(\.message),
+                token: token,
+                dedupeWindowSeconds: self.dedupeWindowSeconds,
+                deadline: Monotonic.instant(deadline)
+            )
+            self.deliver(batch, appended)
+            return nil
+        } catch {
+            let error = StoreError.wrap(error)
+            if error.outcomeUnknown {
+                self.logger.warning(
+                    "batch commit interrupted, looking up its outcome",
+                    metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
+                )
+                let doubt = InDoubtBatch(token: token, batch: batch)
+                switch await self.resolve(doubt, until: deadline) {
+                case .resolved: return nil
+                case .unknown:
+                    Self.answer(batch) { _ in .failure(.outcomeUnknown) }
+                    let answered = batch.map { Pending(message: $0.message, queuedAt: $0.queuedAt, reply: .answered) }
+                    return InDoubtBatch(token: token, batch: answered)
+                }
+            }
+            if error.code != .unavailable && batch.count > 1 {
+                // One bad row fails its whole transaction: commit the rows one by one so a
+                // single poison message cannot cost every other publisher in the batch.
+                self.logger.warning("batch refused, retrying its messages one by one", metadata: [LogKey.error: "\(error)"])
+                for pending in batch {
+                    if let doubt = await self.append([pending], deadline: deadline) { return doubt }
+                }
+                return nil
+            }
+            self.logger.error("publish batch failed", metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"])
+            Self.answer(batch) { _ in .failure(.notStored(error.message)) }
+            return nil
+        }
+    }
+
+    private enum Resolution { case resolved, unknown }
+
+    /// Looks up a batch in doubt until it is known or `deadline` passes; a committed one is
+    /// routed and answered, an uncommitted one answered `not stored`.
+    private func resolve(_ doubt: InDoubtBatch, until deadline: Int64) async -> Resolution {
+        var pause: Int64 = 100
+        while true {
+            let remaining = deadline - Monotonic.milliseconds()
+            guard remaining > 0 else { return .unknown }
+            do {
+                let found = try await self.storage.resolveBatch(
+                    token: doubt.token,
+                    deadline: Monotonic.instant(deadline)
+                )
+                if let found {
+                    self.logger.notice("interrupted batch had committed: routing it", metadata: ["batch.count": "\(doubt.batch.count)"])
+                    self.deliver(doubt.batch, found)
+                } else {
+                    self.logger.notice("interrupted batch had not committed", metadata: ["batch.count": "\(doubt.batch.count)"])
+                    Self.answer(doubt.batch) { _ in .failure(.notStored("connection lost before commit")) }
+                }
+                return .resolved
+            } catch {
+                try? await Task.sleep(for: .milliseconds(min(pause, max(1, remaining))))
+                pause = min(pause * 2, 1_000)
+            }
+        }
+    }
+
+    /// Fans a committed batch out and answers its publishers.
+    private func deliver(_ batch: [Pending], _ appended: MessageLog.Appended) {
+        var stored: [Message] = []
+        stored.reserveCapacity(batch.count)
+        for (offset, pending) in batch.enumerated() where !appended.duplicates[offset] {
+            stored.append(
+                Message(
+                    seq: appended.seqs[offset],
+                    topic: pending.message.topic,
+                    account: pending.message.account,
+                    publishedAt: appended.publishedAt,
+                    headers: pending.message.headers.sortedByKey(),
+                    payload: pending.message.payload
+                )
+            )
+        }
+        // Duplicates were stored before: they are neither routed nor delivered again.
+        if !stored.isEmpty { self.router.publish(stored) }
+        Self.answer(batch) { index in
+            .success(Outcome(seq: appended.seqs[index], duplicate: appended.duplicates[index]))
+        }
     }
 
     /// One task per event loop per batch, not one per message.
-    private static func complete(_ batch: [Pending], _ outcome: (Int) -> Result<Outcome, StoreError>) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(Completion, Result<Outcome, StoreError>)])] = [:]
+    private static func answer(_ batch: [Pending], _ outcome: (Int) -> Result<Outcome, PublishFailure>) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(Completion, Result<Outcome, PublishFailure>)])] =
+            [:]
         for (index, pending) in batch.enumerated() {
-            byLoop[ObjectIdentifier(pending.eventLoop), default: (pending.eventLoop, [])].calls.append(
-                (pending.completion, outcome(index))
+            guard let loop = pending.reply.eventLoop else { continue }
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].calls.append(
+                (pending.reply.completion, outcome(index))
             )
         }
         for (_, entry) in byLoop {
@@ -221,4 +313,10 @@ final class GroupCommitWriter: Sendable {
             }
         }
     }
+}
+
+/// A batch whose commit was interrupted: its token, and its messages (to route if it committed).
+struct InDoubtBatch: Sendable {
+    var token: Int64
+    var batch: [GroupCommitWriter.Pending]
 }

@@ -77,6 +77,10 @@ struct RawSocket {
     /// Closes the socket.
     func close() { Glibc.close(self.fd) }
 
+    /// Shuts the write side down (`shutdown(SHUT_WR)`, as `nc -q` does at the end of its input):
+    /// the daemon sees end of input and may still write.
+    func shutdownWrite() { shutdown(self.fd, Int32(SHUT_WR)) }
+
     /// Reads everything until EOF or `timeout`, then closes.
     func readUntilClosed(timeout: Duration) throws -> String {
         defer { Glibc.close(self.fd) }

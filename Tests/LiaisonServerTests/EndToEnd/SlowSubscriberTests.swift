@@ -5,7 +5,7 @@ import Postgres
 import TestSupport
 import Testing
 
-/// DESIGN.md invariant 5: a subscriber that reads slower than messages arrive is neither dropped
+/// invariant 5 of docs/ARCHITECTURE.md: a subscriber that reads slower than messages arrive is neither dropped
 /// nor allowed to grow the daemon's memory; it catches up from the log and ends with everything.
 @Suite struct SlowSubscriberTests {
     @Test func aPausedReaderCatchesUpFromTheLogWithNothingMissingOrRepeated() async throws {

@@ -54,18 +54,24 @@ struct TestDaemon {
     ///
     /// - Parameters:
     ///   - limits: Per-connection limits for this daemon.
+    ///   - configure: Further changes to the daemon's configuration (a database URL through a
+    ///     fault proxy, shorter timeouts).
     static func run<T: Sendable>(
         _ db: TestDatabase,
         limits: ServerConfiguration.Limits = .init(),
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestDaemon) async throws -> T
     ) async throws -> T {
-        try await Self.runWithShutdownHook(db, limits: limits) { daemon, _ in try await body(daemon) }
+        try await Self.runWithShutdownHook(db, limits: limits, configure: configure) { daemon, _ in
+            try await body(daemon)
+        }
     }
 
     /// Like ``run(_:limits:_:)``, and `body` may trigger graceful shutdown itself (as SIGTERM would).
     static func runWithShutdownHook<T: Sendable>(
         _ db: TestDatabase,
         limits: ServerConfiguration.Limits = .init(),
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestDaemon, @Sendable () async -> Void) async throws -> T
     ) async throws -> T {
         let tokens = try Self.seed(db)
@@ -79,6 +85,7 @@ struct TestDaemon {
             // timeout itself set their own.
             configuration.limits.authTimeoutMilliseconds = 120_000
         }
+        configure(&configuration)
         var logger = Logger(label: "liaisond-test")
         logger.logLevel =
             ProcessInfo.processInfo.environment["LIAISON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }

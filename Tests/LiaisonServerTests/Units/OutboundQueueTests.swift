@@ -7,7 +7,7 @@ import Testing
     private func text(_ buffers: [ByteBuffer]) -> [String] { buffers.map { String(buffer: $0) } }
 
     @Test func framesWaitBehindAnUnansweredReplyAndLeaveInOrder() {
-        var queue = OutboundQueue()
+        var queue = OutboundQueue<ByteBuffer>()
         #expect(text(queue.append(ByteBuffer(string: "greeting"))) == ["greeting"])
         let pub1 = queue.reserve()
         let pub2 = queue.reserve()
@@ -24,5 +24,16 @@ import Testing
         #expect(queue.isEmpty)
         #expect(queue.waitingCount == 0)
         #expect(text(queue.append(ByteBuffer(string: "PONG"))) == ["PONG"])
+    }
+}
+
+@Suite struct OutboundQueueRefillTests {
+    @Test func aTicketFilledTwiceReleasesNothingTheSecondTime() {
+        var queue = OutboundQueue<String>()
+        let ticket = queue.reserve()
+        #expect(queue.fill(ticket, with: "OK PUB 1") == ["OK PUB 1"])
+        // A late answer (the deadline already answered it) must not write a second reply.
+        #expect(queue.fill(ticket, with: "ERR 503").isEmpty)
+        #expect(queue.waitingCount == 0)
     }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import LiaisonCore
+import LiaisonStore
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The plaintext and TLS listeners as one `Service`: binds, accepts until graceful shutdown,
+/// then drains every connection (pending publishes committed and answered, then closed).
+struct Listeners: Service {
+    let configuration: ServerConfiguration
+    let group: MultiThreadedEventLoopGroup
+    let tls: NIOSSLContext?
+    let shared: SessionContext
+    let logger: Logger
+    /// Told the bound addresses once both listeners are up.
+    let announce: @Sendable (LiaisonServer.BoundAddresses) -> Void
+
+    func run() async throws {
+        var channels: [any Channel] = []
+        var addresses: LiaisonServer.BoundAddresses = (nil, nil)
+        do {
+            if self.configuration.plaintextEnabled {
+                let channel = try await self.bootstrap(tls: nil).bind(
+                    host: self.configuration.host,
+                    port: self.configuration.port
+                ).get()
+                channels.append(channel)
+                addresses.plaintext = channel.localAddress
+                self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
+            }
+            if let settings = self.configuration.tls, let tls = self.tls {
+                let channel = try await self.bootstrap(tls: tls).bind(host: settings.host, port: settings.port).get()
+                channels.append(channel)
+                addresses.tls = channel.localAddress
+                self.logger.info(
+                    "listening (TLS)",
+                    metadata: ["address": "\(channel.localAddress!)", "mtls": "\(settings.clientCAPath != nil)"]
+                )
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        self.announce(addresses)
+        let listeners = channels
+        await withGracefulShutdownHandler {
+            for channel in listeners { try? await channel.closeFuture.get() }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no new connections")
+            for channel in listeners { channel.close(promise: nil) }
+        }
+        await self.drain()
+    }
+
+    /// The listener for plaintext connections, or for TLS ones when `tls` is given: then the TLS
+    /// handler and ``PeerIdentityHandler`` come first, and the session's greeting (written in
+    /// `channelActive`) waits in the TLS handler until the handshake completes.
+    private func bootstrap(tls: NIOSSLContext?) -> ServerBootstrap {
+        let limits = self.configuration.limits
+        let shared = self.shared
+        return ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // A client that half-closes (nc -q) still gets every reply before the close.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: max(1, limits.highWaterMark / 2), high: max(2, limits.highWaterMark))
+            )
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let remote =
+                        channel.remoteAddress.map { address in
+                            address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+                        } ?? "?"
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        try sync.addHandler(PeerIdentityHandler())
+                    }
+                    try sync.addHandler(
+                        IdleStateHandler(readTimeout: .milliseconds(limits.pingIntervalMilliseconds))
+                    )
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            LineFrameDecoder(maxLineLength: limits.maxLineLength, maxPayload: limits.maxPayload),
+                            maximumBufferSize: limits.maxLineLength + limits.maxPayload + 64
+                        )
+                    )
+                    try sync.addHandler(SessionHandler(shared: shared, remote: remote))
+                }
+            }
+    }
+
+    /// Lets pending commits finish and be answered, then closes every connection.
+    private func drain() async {
+        for channel in self.shared.registry.all {
+            channel.pipeline.handler(type: SessionHandler.self).whenSuccess { $0.drain() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.shared.writer.whenDrained { continuation.resume() }
+        }
+        // Give replies a moment to leave, then close whatever is still open.
+        let deadline = NIODeadline.now() + .milliseconds(self.configuration.shutdownGraceMilliseconds)
+        while self.shared.registry.count > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for channel in self.shared.registry.all { try? await channel.close() }
+    }
+}
+
+/// The storage threads as a `Service`: nothing to do until shutdown, which it runs last.
+struct StorageService: Service {
+    let storage: PostgresStorage
+
+    func run() async {
+        try? await gracefulShutdown()
+        let storage = self.storage
+        // `shutdown()` blocks until the libpq threads ended: not on the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                storage.shutdown()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Reloads cached permissions once a second when an admin changed them (``AccessControl/poll()``).
+struct AccessPoll: Service {
+    let access: AccessControl
+
+    func run() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await self.access.poll()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

@@ -1,0 +1,192 @@
+public import Foundation
+public import LiaisonCore
+public import Postgres
+
+/// ``LiaisonStorage`` over PostgreSQL: libpq threads of its own, and a deadline on every call.
+///
+/// Three executors, each for a reason (docs/ARCHITECTURE.md, "Storage"):
+/// - the **writer** worker appends batches, one at a time, in seq order;
+/// - the **consumer** worker opens durable consumers and records their progress, one job at a
+///   time, so a consumer's last progress from a closed connection is always recorded before the
+///   same consumer is bound again (its delivery counts survive a fast reconnect);
+/// - the **read** pool serves authentication, replay pages, redelivery reads and audit writes.
+public final class PostgresStorage: LiaisonStorage {
+    private let writer: PostgresWorker
+    private let consumers: PostgresWorker
+    private let reads: PostgresPool
+    /// The longest any call other than ``append(_:token:dedupeWindowSeconds:deadline:)`` waits, in milliseconds.
+    public let callTimeoutMilliseconds: Int64
+
+    /// Starts the storage threads; connections open lazily, at first use, and again after a failure.
+    ///
+    /// - Parameters:
+    ///   - databaseURL: libpq connection string or URI.
+    ///   - readPoolSize: Threads (and connections) of the read pool, at least 1.
+    ///   - timeouts: Connect, statement and call deadlines, and TCP keepalive settings.
+    public init(databaseURL: String, readPoolSize: Int, timeouts: DatabaseTimeouts = .init()) {
+        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL, timeouts: timeouts) }
+        self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
+        self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
+        self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)
+        self.callTimeoutMilliseconds = max(1, timeouts.callMilliseconds)
+    }
+
+    /// Finishes queued jobs, closes the connections and ends the threads. Blocks; idempotent.
+    public func shutdown() {
+        self.reads.shutdown()
+        self.consumers.shutdown()
+        self.writer.shutdown()
+    }
+
+    private var deadline: ContinuousClock.Instant {
+        .now + .milliseconds(self.callTimeoutMilliseconds)
+    }
+
+    private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Connection) throws -> T) async throws
+        -> T
+    {
+        try await DeadlineCall.run(what, on: self.reads, deadline: self.deadline, body)
+    }
+
+    public func append(
+        _ batch: [NewMessage],
+        token: Int64,
+        dedupeWindowSeconds: Int64,
+        deadline: ContinuousClock.Instant
+    ) async throws -> MessageLog.Appended {
+        try await DeadlineCall.run("append", on: self.writer, deadline: deadline) { connection in
+            guard
+                let appended = try MessageLog().append(
+                    batch,
+                    dedupeWindowSeconds: dedupeWindowSeconds,
+                    token: token,
+                    on: connection
+                )
+            else { throw StoreError(.invalid, "empty batch") }
+            return appended
+        }
+    }
+
+    public func resolveBatch(token: Int64, deadline: ContinuousClock.Instant) async throws -> MessageLog.Appended? {
+        // On the writer's own thread: behind the append it resolves, never beside it.
+        try await DeadlineCall.run("resolve batch", on: self.writer, deadline: deadline) { connection in
+            let log = MessageLog()
+            let found = try log.resolveBatch(token: token, on: connection)
+            try log.pruneBatchTokens(olderThanSeconds: 86_400, on: connection)
+            return found
+        }
+    }
+
+    public func authenticate(account: String, token: String) async throws -> (Account, Permissions)? {
+        try await self.read("authenticate") { connection -> AuthenticatedAccount? in
+            guard let found = try Credentials().authenticate(account: account, token: token, on: connection),
+                let permissions = try AccessRules().permissions(account: account, on: connection)
+            else { return nil }
+            return AuthenticatedAccount(account: found, permissions: permissions)
+        }.map { ($0.account, $0.permissions) }
+    }
+
+    public func certificateAccount(_ name: String) async throws -> (Account, Permissions)? {
+        try await self.read("certificate account") { connection -> AuthenticatedAccount? in
+            guard let found = try Accounts().find(name, on: connection), found.enabled,
+                let permissions = try AccessRules().permissions(account: name, on: connection)
+            else { return nil }
+            return AuthenticatedAccount(account: found, permissions: permissions)
+        }.map { ($0.account, $0.permissions) }
+    }
+
+    public func openConsumer(_ opening: ConsumerOpening) async throws -> ConsumerBinding {
+        try await DeadlineCall.run("open consumer", on: self.consumers, deadline: self.deadline) { connection in
+            let store = Consumers()
+            let info = try store.open(
+                account: opening.account,
+                name: opening.name,
+                settings: opening.settings,
+                start: opening.start,
+                reset: opening.reset,
+                on: connection
+            )
+            let pending =
+                info.settings.ackMode == .explicit
+                ? try store.pending(account: opening.account, name: opening.name, on: connection) : [:]
+            return ConsumerBinding(info: info, pending: pending)
+        }
+    }
+
+    public func readPage(_ request: PageRequest) async throws -> LogPage {
+        try await self.read("read page") { connection in
+            let log = MessageLog()
+            let start = try request.startTime.map { try log.seqBefore(time: $0, on: connection) } ?? request.after
+            let flash = try log.flash(
+                after: start,
+                matching: request.pattern,
+                limit: request.flashLimit,
+                maxClassification: request.clearance,
+                on: connection
+            )
+            let page = try log.read(
+                after: start,
+                matching: request.pattern,
+                limit: request.limit,
+                maxClassification: request.clearance,
+                on: connection
+            )
+            return LogPage(messages: page, flash: flash)
+        }
+    }
+
+    public func messages(seqs: [Int64]) async throws -> [Message] {
+        try await self.read("fetch") { connection in try MessageLog().fetch(seqs: seqs, on: connection) }
+    }
+
+    public func recordProgress(_ progress: [ConsumerProgress]) async throws {
+        try await DeadlineCall.run("record progress", on: self.consumers, deadline: self.deadline) { connection in
+            try Consumers().record(progress, on: connection)
+        }
+    }
+
+    public func deadLetter(_ move: DeadLetterMove) async throws {
+        try await DeadlineCall.run("dead letter", on: self.consumers, deadline: self.deadline) { connection in
+            try Consumers().move(move, on: connection)
+        }
+    }
+
+    public func takeReplays(account: String, consumer: String) async throws -> [Message] {
+        try await DeadlineCall.run("take replays", on: self.consumers, deadline: self.deadline) { connection in
+            let seqs = try Consumers().takeReplays(account: account, name: consumer, on: connection)
+            return try MessageLog().fetch(seqs: seqs, on: connection)
+        }
+    }
+
+    public func recordSecurityEvents(_ events: [NewSecurityEvent]) async throws {
+        try await self.read("record security events") { connection in
+            try SecurityEvents().record(
+                events.map { (kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) },
+                on: connection
+            )
+        }
+    }
+
+    public func accessVersion() async throws -> Int64 {
+        try await self.read("access version") { connection in try AccessRules().version(on: connection) }
+    }
+
+    public func permissions(accounts: [String]) async throws -> [String: Permissions?] {
+        try await self.read("permissions") { connection in
+            let rules = AccessRules()
+            var fresh: [String: Permissions?] = [:]
+            for account in accounts {
+                // A disabled account keeps its rules on paper but may do nothing on live connections.
+                let enabled = try Accounts().find(account, on: connection)?.enabled ?? false
+                fresh[account] = enabled ? try rules.permissions(account: account, on: connection) : nil
+            }
+            return fresh
+        }
+    }
+}
+
+/// An account with its permissions, as one `Sendable` value for crossing threads.
+private struct AuthenticatedAccount: Sendable {
+    var account: Account
+    var permissions: Permissions
+}

@@ -1,0 +1,164 @@
+import Foundation
+import LiaisonClient
+import LiaisonCore
+import LiaisonServer
+import LiaisonStore
+import Postgres
+import TestSupport
+import Testing
+
+/// The faults field offices meet, reproduced end to end: a link dropped with messages queued, a
+/// consumer that crashes on a message every time, a commit whose database connection dies.
+@Suite struct NothingLostTests {
+    private func publish(_ client: LiaisonClient, _ count: Int, bytes: Int = 16, prefix: String = "m") async throws
+        -> [Int64]
+    {
+        let results = try await client.publishPipelined(
+            (0..<count).map { index in
+                let payload = Array("\(prefix)\(index) ".utf8) + [UInt8](repeating: 0x61, count: max(0, bytes - 8))
+                return (topic: "field.mm.sittwe.report", payload: payload, headers: [])
+            }
+        )
+        return try results.map { try $0.get().seq }
+    }
+
+    /// Reported: a durable `ack=auto` subscriber whose link dropped after reading 20 of 600
+    /// queued messages got nothing on resume (the cursor had moved past what was only queued).
+    @Test func aDurableAutoSubscriberWhoseLinkResetsMidStreamResumesWithNothingSkipped() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let options = [("durable", "sittwe-feed"), ("from", "all")]
+            let office = try await daemon.client("unhcr-mm-sittwe")
+            try await office.subscribe(sid: "s", pattern: "field.mm.>", options: options)
+            let seqs = try await self.publish(try await daemon.client("unhcr"), 600, bytes: 4096)
+            let first = try await collect(office, count: 20)
+            #expect(first.map(\.seq) == Array(seqs.prefix(20)))
+            // The office confirms what it processed, then its link drops with the rest queued.
+            try await office.ack(sid: "s", seq: first.last!.seq)
+            await office.close()
+            try await Task.sleep(for: .milliseconds(300))
+
+            let resumed = try await daemon.client("unhcr-mm-sittwe")
+            try await resumed.subscribe(sid: "s", pattern: "field.mm.>", options: [("durable", "sittwe-feed")])
+            let rest = try await collect(resumed, count: 580, timeout: .seconds(60))
+            #expect(rest.map(\.seq) == Array(seqs.dropFirst(20)))
+        }
+    }
+
+    /// A durable that never confirms resumes where it last confirmed: redelivery, not a skip.
+    @Test func aDurableThatNeverConfirmsGetsEverythingAgain() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let office = try await daemon.client("unhcr-mm-sittwe")
+            try await office.subscribe(sid: "s", pattern: "field.mm.>", options: [("durable", "quiet"), ("from", "all")])
+            let seqs = try await self.publish(try await daemon.client("unhcr"), 50)
+            #expect(try await collect(office, count: 50).map(\.seq) == seqs)
+            try await Task.sleep(for: .milliseconds(300))  // several progress ticks pass
+            await office.close()
+            try await Task.sleep(for: .milliseconds(300))
+            let again = try await daemon.client("unhcr-mm-sittwe")
+            try await again.subscribe(sid: "s", pattern: "field.mm.>", options: [("durable", "quiet")])
+            #expect(try await collect(again, count: 50).map(\.seq) == seqs)
+        }
+    }
+
+    /// Reported: a consumer with `max_deliver=3` that crashed on one message and reconnected got
+    /// it 6 times in 6 reconnects and it never reached the dead letters.
+    @Test func aCrashLoopingConsumerEndsWithItsPoisonMessageInTheDeadLetters() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let options = [("durable", "crashy"), ("ack", "explicit"), ("max_deliver", "3"), ("from", "all")]
+            let seqs = try await self.publish(try await daemon.client("unhcr"), 2)
+            var deliveries = 0
+            for _ in 0..<6 {
+                // Connect, receive the poison message, crash before acknowledging it.
+                let consumer = try await daemon.client("unhcr-mm-sittwe")
+                try await self.subscribeRetryingWhileBusy(consumer, options: options)
+                let got = try? await collect(consumer, count: 1, timeout: .seconds(3))
+                if got?.first?.seq == seqs[0] { deliveries += 1 }
+                await consumer.close()
+                if got?.first?.seq == seqs[1] { break }
+            }
+            #expect(deliveries == 3)
+            let letters = try db.connect().query(
+                "SELECT seq, deliveries FROM dead_letters WHERE account = 'unhcr-mm-sittwe' AND consumer = 'crashy'"
+            )
+            #expect(letters.rowCount == 1)
+            #expect(try letters.decode(Int64.self, row: 0, column: 0) == seqs[0])
+            #expect(try letters.decode(Int.self, row: 0, column: 1) == 3)
+            // The next message flows; the poison one does not come back.
+            let healthy = try await daemon.client("unhcr-mm-sittwe")
+            try await self.subscribeRetryingWhileBusy(healthy, options: options)
+            let next = try await collect(healthy, count: 1)
+            #expect(next.map(\.seq) == [seqs[1]])
+        }
+    }
+
+    /// A closing connection frees its durable a moment after it recorded its progress.
+    private func subscribeRetryingWhileBusy(_ client: LiaisonClient, options: [(String, String)]) async throws {
+        for attempt in 0..<50 {
+            do {
+                return try await client.subscribe(sid: "s", pattern: "field.mm.>", options: options)
+            } catch let error as ServerError where error.code == 409 && attempt < 49 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// The database connection dies under sustained publishing: every `OK PUB` is stored, every
+    /// "not stored" is not, and a live subscriber receives exactly what is stored, in order.
+    @Test func publishesAreAnsweredTruthfullyWhenTheDatabaseConnectionDiesMidCommit() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let subscriber = try await daemon.client("ohchr")
+            try await subscriber.subscribe(sid: "s", pattern: "field.mm.>")
+            let publisher = try await daemon.client("unhcr")
+            let killer = Task {
+                let c = try db.connect()
+                for _ in 0..<8 {
+                    try await Task.sleep(for: .milliseconds(150))
+                    try c.query(
+                        """
+                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        """
+                    )
+                }
+            }
+            var confirmed: [Int64] = []
+            var notStored: [String] = []
+            for round in 0..<40 {
+                let batch = (0..<25).map { index in
+                    (topic: "field.mm.sittwe.report", payload: Array("r\(round)-\(index)".utf8), headers: [(String, String)]())
+                }
+                for (index, result) in try await publisher.publishPipelined(batch).enumerated() {
+                    switch result {
+                    case .success(let ack): confirmed.append(ack.seq)
+                    case .failure(let error) where error.text.contains("not stored"):
+                        notStored.append("r\(round)-\(index)")
+                    case .failure(let error):
+                        #expect(error.code == 503)
+                    }
+                }
+            }
+            _ = try await killer.value
+            let c = try db.connect()
+            let stored = try c.query("SELECT seq, convert_from(payload, 'UTF8') FROM messages ORDER BY seq")
+            var storedSeqs: [Int64] = []
+            var storedPayloads: Set<String> = []
+            for row in 0..<stored.rowCount {
+                storedSeqs.append(try stored.decode(Int64.self, row: row, column: 0))
+                storedPayloads.insert(try stored.decode(String.self, row: row, column: 1))
+            }
+            #expect(Set(confirmed).isSubset(of: Set(storedSeqs)))
+            #expect(storedPayloads.isDisjoint(with: Set(notStored)))
+            // Every committed row reaches the live subscriber, in seq order, once.
+            let delivered = try await collect(subscriber, count: storedSeqs.count, timeout: .seconds(60))
+            #expect(delivered.map(\.seq) == storedSeqs)
+        }
+    }
+}
