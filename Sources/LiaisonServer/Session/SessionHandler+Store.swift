@@ -10,7 +10,7 @@ extension SessionHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let durables = self.shared.durables
         let promise = context.eventLoop.makePromise(of: StoreAnswer?.self)
-        promise.completeWithTask { try await Self.answer(request, storage: storage, durables: durables) }
+        promise.completeWithTask { await SessionHandler.answer(request, storage: storage, durables: durables) }
         promise.futureResult.whenSuccess { answer in
             guard let answer else { return }
             handler.value.run { $0.storeAnswered(answer, now: Monotonic.milliseconds()) }
@@ -21,41 +21,47 @@ extension SessionHandler {
     private func askDetached(_ request: StoreRequest) {
         let storage = self.shared.storage
         let durables = self.shared.durables
-        Task { _ = try? await Self.answer(request, storage: storage, durables: durables) }
+        Task { await SessionHandler.answerIgnored(request, storage: storage, durables: durables) }
+    }
+
+    private static func answerIgnored(_ request: StoreRequest, storage: any LiaisonStorage, durables: DurableRegistry)
+        async
+    {
+        if await SessionHandler.answer(request, storage: storage, durables: durables) != nil { return }
     }
 
     private static func answer(
         _ request: StoreRequest,
         storage: any LiaisonStorage,
         durables: DurableRegistry
-    ) async throws -> StoreAnswer? {
+    ) async -> StoreAnswer? {
         switch request {
         case .authenticate(let account, let token):
-            let result = await Self.result { try await storage.authenticate(account: account, token: token) }
+            let result = await SessionHandler.result { try await storage.authenticate(account: account, token: token) }
             return .authenticated(account: account, result)
         case .certificate(let account):
-            let result = await Self.result { try await storage.certificateAccount(account) }
+            let result = await SessionHandler.result { try await storage.certificateAccount(account) }
             return .certificate(account: account, result)
         case .openConsumer(let sid, let opening):
-            return .consumerOpened(sid: sid, await Self.result { try await storage.openConsumer(opening) })
+            return .consumerOpened(sid: sid, await SessionHandler.result { try await storage.openConsumer(opening) })
         case .readPage(let sid, let subscriptionID, let page):
-            let result = await Self.result { try await storage.readPage(page) }
+            let result = await SessionHandler.result { try await storage.readPage(page) }
             return .page(sid: sid, subscriptionID: subscriptionID, request: page, result)
         case .redeliver(let sid, let subscriptionID, let seqs, let deliveries):
-            let result = await Self.result { try await storage.messages(seqs: seqs) }
+            let result = await SessionHandler.result { try await storage.messages(seqs: seqs) }
             return .redelivery(sid: sid, subscriptionID: subscriptionID, deliveries: deliveries, result)
         case .recordProgress(let progress):
-            return .progressRecorded(await Self.result { try await storage.recordProgress(progress) })
+            return .progressRecorded(await SessionHandler.result { try await storage.recordProgress(progress) })
         case .releaseConsumer(let progress, let account, let name):
             // Recorded first, freed second: whoever binds the consumer next reads this progress.
-            if let progress { _ = await Self.result { try await storage.recordProgress([progress]) } }
+            if let progress { _ = await SessionHandler.result { try await storage.recordProgress([progress]) } }
             durables.release(account: account, name: name)
             return nil
         case .deadLetter(let sid, let subscriptionID, let move):
-            let result = await Self.result { try await storage.deadLetter(move) }
+            let result = await SessionHandler.result { try await storage.deadLetter(move) }
             return .deadLettered(sid: sid, subscriptionID: subscriptionID, move: move, result)
         case .takeReplays(let sid, let subscriptionID, let account, let consumer):
-            let result = await Self.result { try await storage.takeReplays(account: account, consumer: consumer) }
+            let result = await SessionHandler.result { try await storage.takeReplays(account: account, consumer: consumer) }
             return .replays(sid: sid, subscriptionID: subscriptionID, result)
         }
     }

@@ -42,7 +42,7 @@ struct Subscription {
         guard let durable = self.durable else { return nil }
         let floor = self.ackFloor
         let delivered = self.state.lastDelivered
-        let changes = self.tracker?.takeChanges() ?? ([:], [])
+        let changes: (deliveries: [Int64: Int], settled: [Int64]) = self.tracker?.takeChanges() ?? ([:], [])
         guard
             floor > self.persistedFloor || delivered > self.persistedDelivered || !changes.deliveries.isEmpty
                 || !changes.settled.isEmpty
