@@ -31,6 +31,7 @@ import errno
 import ipaddress
 import os
 import selectors
+import signal
 import socket
 import struct
 import sys
@@ -250,6 +251,8 @@ class Proxy:
                 self.drop(conn, abort)
                 return
             conn.connecting = False
+        if self.stalled:
+            return  # a stall earlier in this batch of events: this event came before it
         try:
             if events & selectors.EVENT_READ:
                 self.receive(conn.up if sock is conn.client else conn.down)
@@ -266,6 +269,8 @@ class Proxy:
                 self.refresh(conn)
 
     def receive(self, d):
+        if d.eof or len(d.buf) >= BUFFER_CAP:
+            return  # an error event reported as readable; recv(0) would look like EOF
         data = d.src.recv(min(READ_SIZE, BUFFER_CAP - len(d.buf)))
         if data:
             d.buf += data
@@ -468,6 +473,14 @@ def main(argv=None):
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="exit when stdin closes, so a proxy started by a test dies with the test")
     args = parser.parse_args(argv)
+    # A parent's thread may have SIGTERM blocked or ignored (Foundation's Process spawns from
+    # dispatch threads), and a child inherits both: without this, kill would not stop us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if args.exit_on_stdin_eof:
+        # A parent that starts several proxies at once leaks each one's stdin pipe into the
+        # others; holding another's write end would keep its lifeline from ever closing.
+        os.closerange(3, 4096)
     listen = loopback_address(args.listen, "--listen")
     target = loopback_address(args.target, "--target")
     control = loopback_address(args.control, "--control")
