@@ -155,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres"],
+            dependencies: ["LiaisonStore", "LiaisonCore", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]
