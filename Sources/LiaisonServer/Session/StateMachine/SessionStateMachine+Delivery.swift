@@ -104,7 +104,10 @@ extension SessionStateMachine {
             self.send(message: framed, sid: sid)
             written += 1
         }
-        if let resume = self.subscriptions[sid]?.resume, self.subscriptions[sid]!.state.lastDelivered >= resume.deliveredSeq {
+        // Once the in-order stream has passed what earlier sessions delivered, the filter is done.
+        if let resume = self.subscriptions[sid]?.resume, redelivery == nil, !ahead,
+            let last = messages.last, last.seq >= resume.deliveredSeq
+        {
             self.subscriptions[sid]!.resume = nil
         }
         guard written > 0 else { return }
