@@ -188,6 +188,38 @@ struct WorkerTests {
     }
 
     @Test
+    func aJobWhoseDeadlinePassesInTheQueueFailsWithoutRunning() async throws {
+        let worker = PostgresWorker(name: "pgtests-deadline", connect: try connector())
+        defer { worker.shutdown() }
+        try await worker.run { _ in }  // connected, so the sleep starts at once
+        let sleepEnded = Mutex<ContinuousClock.Instant?>(nil)
+        worker.submit(
+            { _ = try $0.query("SELECT pg_sleep(2)") },
+            completion: { _ in sleepEnded.withLock { $0 = .now } }
+        )
+        let ran = Atomic<Bool>(false)
+        let error = await #expect(throws: PostgresError.self) {
+            try await worker.run(deadline: .now + .milliseconds(300)) { _ in ran.store(true, ordering: .relaxed) }
+        }
+        let failedAt = ContinuousClock.now
+        #expect(error?.code == .timeout)
+        #expect(error?.message.hasPrefix("not started within") == true, "\(String(describing: error))")
+        let ranEarly = ran.load(ordering: .relaxed)
+        #expect(!ranEarly)
+        // Failed at its deadline, while the sleep still held the worker, not when the worker got to it.
+        let sleepEndedBeforeFailure = sleepEnded.withLock { $0 }.map { $0 <= failedAt } ?? false
+        #expect(!sleepEndedBeforeFailure)
+        // A job whose deadline is not reached runs, after the sleep, on the same healthy worker.
+        let answer = try await worker.run(deadline: .now + .seconds(30)) {
+            try $0.query("SELECT 7").decode(Int.self, row: 0, column: 0)
+        }
+        #expect(answer == 7)
+        #expect(sleepEnded.withLock { $0 } != nil)
+        let ranLate = ran.load(ordering: .relaxed)
+        #expect(!ranLate)
+    }
+
+    @Test
     func queueDepthCountsWaitingJobs() async throws {
         let worker = PostgresWorker(name: "pgtests-depth", connect: try connector())
         defer { worker.shutdown() }
