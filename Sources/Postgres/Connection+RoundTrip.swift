@@ -21,8 +21,9 @@ extension Connection {
     /// Sends one command and returns its last result, within the statement deadline.
     ///
     /// Like `PQexec`, keeps the last result of a multi-statement string (a failing statement ends
-    /// the string, so its error is last) and stops at a COPY result, which `PQgetResult` would
-    /// otherwise repeat forever.
+    /// the string, so its error is last) except that a first error wins over a later one (a backend
+    /// terminated mid-statement sends its 57P01 error, then libpq adds "server closed the
+    /// connection"), and stops at a COPY result, which `PQgetResult` would otherwise repeat forever.
     ///
     /// - Parameters:
     ///   - context: What is being done, for error messages.
@@ -43,6 +44,10 @@ extension Connection {
             try awaitResult(handle, until: deadline, context)
             guard let raw = PQgetResult(handle) else {
                 return last
+            }
+            if let last, PQresultStatus(last.handle) == PGRES_FATAL_ERROR, PQresultStatus(raw) == PGRES_FATAL_ERROR {
+                PQclear(raw)
+                continue
             }
             last = QueryResult(handle: raw)
             switch PQresultStatus(raw) {
@@ -98,12 +103,20 @@ extension Connection {
 
     /// Reads input until `PQgetResult` can return without blocking.
     ///
+    /// When the connection broke while reading, returns as well: `PQgetResult` then does not block
+    /// either, and reports what the server sent before it went away and the broken connection.
+    ///
     /// - Throws: `PostgresError(.timeout)` when `deadline` passes (the connection is closed);
-    ///   `.connectionLost`.
+    ///   `.connectionLost` when reading failed on a connection libpq still considers up.
     func awaitResult(_ handle: OpaquePointer, until deadline: ContinuousClock.Instant?, _ context: String) throws {
         while PQisBusy(handle) == 1 {
             _ = try waitForSocket(handle, Int16(POLLIN), until: deadline, context)
-            try consume(handle, context)
+            if PQconsumeInput(handle) == 0 {
+                guard PQstatus(handle) == CONNECTION_BAD else {
+                    throw PostgresError(connection: handle, fallbackCode: .connectionLost, context: context)
+                }
+                return
+            }
         }
     }
 
