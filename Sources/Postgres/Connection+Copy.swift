@@ -16,13 +16,16 @@ extension Connection {
     /// - Returns: The number of rows copied.
     /// - Throws: `PostgresError(.server)` with the SQLSTATE when the statement or the data is rejected
     ///   (22P02 for malformed input, say); `.copyFailed` when the statement is not a COPY FROM STDIN
-    ///   or libpq refuses the data; `.connectionLost`; or what `feed` throws.
+    ///   or libpq refuses the data; `.connectionLost`; `.timeout` when the start or the end of the
+    ///   COPY each took longer than the statement timeout (the connection is then closed, and the
+    ///   rows may or may not have been stored); or what `feed` throws. The data `feed` writes is
+    ///   not under the statement timeout (a long feed is fine); TCP's `tcp_user_timeout` bounds it.
     public func copyFrom(_ sql: String, _ feed: (inout CopyWriter) throws -> Void) throws -> Int {
         let handle = try openHandle()
-        guard let start = PQexec(handle, sql) else {
+        guard let startResult = try sendAndCollect("COPY", { PQsendQuery($0, sql) }) else {
             throw PostgresError(connection: handle, fallbackCode: .copyFailed, context: "COPY")
         }
-        let startResult = QueryResult(handle: start)
+        let start = startResult.handle
         switch PQresultStatus(start) {
         case PGRES_COPY_IN:
             break
@@ -39,22 +42,48 @@ extension Connection {
         do {
             try feed(&writer)
         } catch {
-            if PQputCopyEnd(handle, "aborted by the client") == 1 {
-                _ = drainCopyResults(handle)
-            }
+            _ = endCopy(handle, abortMessage: "aborted by the client")
             throw error
         }
-        guard PQputCopyEnd(handle, nil) == 1 else {
-            throw PostgresError(connection: handle, fallbackCode: .copyFailed, context: "COPY end")
+        return try endCopy(handle, abortMessage: nil).get()
+    }
+
+    /// Ends the COPY data (`PQputCopyEnd`, with `abortMessage` to make the server fail the COPY)
+    /// and reads the results, within a statement deadline of its own.
+    ///
+    /// - Returns: The row count, or the first error (`.timeout` when the deadline passed; the
+    ///   connection is then closed).
+    private func endCopy(_ handle: OpaquePointer, abortMessage: String?) -> Result<Int, PostgresError> {
+        let deadline = statementDeadline()
+        do {
+            try withNonblocking(handle, "COPY end") {
+                guard PQputCopyEnd(handle, abortMessage) == 1 else {
+                    throw PostgresError(connection: handle, fallbackCode: .copyFailed, context: "COPY end")
+                }
+                try flushOutput(handle, until: deadline, "COPY end")
+            }
+            return try drainCopyResults(handle, until: deadline)
+        } catch let error as PostgresError {
+            return .failure(error)
+        } catch {
+            return .failure(PostgresError(.copyFailed, "COPY end: \(error)"))
         }
-        return try drainCopyResults(handle).get()
     }
 
     /// Reads the results after the end of COPY data: the row count, or the first error.
-    private func drainCopyResults(_ handle: OpaquePointer) -> Result<Int, PostgresError> {
+    ///
+    /// - Throws: `PostgresError(.timeout)` when `deadline` passes (the connection is closed).
+    private func drainCopyResults(
+        _ handle: OpaquePointer,
+        until deadline: ContinuousClock.Instant?
+    ) throws -> Result<Int, PostgresError> {
         var rows: Int?
         var failure: PostgresError?
-        while let raw = PQgetResult(handle) {
+        while true {
+            try awaitResult(handle, until: deadline, "COPY result")
+            guard let raw = PQgetResult(handle) else {
+                break
+            }
             let result = QueryResult(handle: raw)
             if PQresultStatus(raw) == PGRES_COMMAND_OK {
                 rows = result.affectedRows

@@ -82,7 +82,8 @@ extension Connection {
     /// Returns the notifications that arrived, waiting up to `timeoutMilliseconds` for the first one.
     ///
     /// Reads whatever the server already sent (`PQconsumeInput`, `PQnotifies`); when there is
-    /// nothing, waits on the socket with `poll()`.
+    /// nothing, waits on the socket with `poll()`. The statement timeout does not apply: this is a
+    /// wait, not a round trip.
     ///
     /// - Parameter timeoutMilliseconds: The longest wait in milliseconds; 0 only checks, a negative
     ///   value waits until something arrives.
@@ -92,26 +93,11 @@ extension Connection {
         let handle = try openHandle()
         try consumeInput(handle)
         var received = takeNotifications(handle)
-        let deadline = ContinuousClock.now + .milliseconds(max(timeoutMilliseconds, 0))
+        let deadline =
+            timeoutMilliseconds >= 0 ? ContinuousClock.now + .milliseconds(timeoutMilliseconds) : nil
         while received.isEmpty {
-            let socket = PQsocket(handle)
-            guard socket >= 0 else {
-                throw PostgresError(.connectionLost, "connection has no socket")
-            }
-            var wait = Int32(-1)
-            if timeoutMilliseconds >= 0 {
-                let remaining = ContinuousClock.now.duration(to: deadline)
-                guard remaining > .zero else {
-                    break
-                }
-                let milliseconds =
-                    remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000
-                wait = Int32(clamping: milliseconds + 1)
-            }
-            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, wait)
-            if ready < 0 && errno != EINTR {
-                throw PostgresError(.connectionLost, "poll failed: errno \(errno)")
+            guard try pollSocket(handle, Int16(POLLIN), until: deadline) != nil else {
+                break
             }
             try consumeInput(handle)
             received = takeNotifications(handle)

@@ -17,6 +17,8 @@ extension Connection {
     /// - Returns: One result per statement, in order.
     /// - Throws: `PostgresError(.server)` with the SQLSTATE of the first statement that failed;
     ///   `.connectionLost` when the connection broke (it is then closed if it was left unusable);
+    ///   `.timeout` when the whole pipeline took longer than the statement timeout (the connection
+    ///   is closed; the pipeline may or may not have been committed);
     ///   `.invalidArgument` when a statement's binds exceed the protocol limits (nothing is sent).
     public func pipeline(_ statements: [Statement]) throws -> [QueryResult] {
         let handle = try openHandle()
@@ -31,32 +33,46 @@ extension Connection {
         guard PQenterPipelineMode(handle) == 1 else {
             throw PostgresError(connection: handle, fallbackCode: .invalidArgument, context: "enter pipeline mode")
         }
-        for statement in statements {
-            let sent = try ParameterBuffer.with(statement.binds) { count, types, values, lengths, formats in
-                switch statement.kind {
-                case .sql(let sql):
-                    return PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 1)
-                case .prepared(let name):
-                    return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+        let deadline = statementDeadline()
+        // Nonblocking, so a large batch is queued and then flushed while reading the server's
+        // answers, instead of both sides blocking on full socket buffers.
+        try withNonblocking(handle, "pipeline send") {
+            for statement in statements {
+                let sent = try ParameterBuffer.with(statement.binds) { count, types, values, lengths, formats in
+                    switch statement.kind {
+                    case .sql(let sql):
+                        return PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 1)
+                    case .prepared(let name):
+                        return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+                    }
+                }
+                guard sent == 1 else {
+                    throw abandonPipeline(handle, context: "pipeline send")
                 }
             }
-            guard sent == 1 else {
-                throw abandonPipeline(handle, context: "pipeline send")
+            guard PQpipelineSync(handle) == 1 else {
+                throw abandonPipeline(handle, context: "pipeline sync")
             }
+            try flushOutput(handle, until: deadline, "pipeline send")
         }
-        guard PQpipelineSync(handle) == 1 else {
-            throw abandonPipeline(handle, context: "pipeline sync")
-        }
-        return try collectPipelineResults(handle, expected: statements.count)
+        return try collectPipelineResults(handle, expected: statements.count, until: deadline)
     }
 
     /// Reads results up to the Sync, leaves pipeline mode, and returns the results or the first error.
-    private func collectPipelineResults(_ handle: OpaquePointer, expected: Int) throws -> [QueryResult] {
+    ///
+    /// - Throws: The first statement's error; `PostgresError(.timeout)` when `deadline` passes (the
+    ///   connection is closed).
+    private func collectPipelineResults(
+        _ handle: OpaquePointer,
+        expected: Int,
+        until deadline: ContinuousClock.Instant?
+    ) throws -> [QueryResult] {
         var results: [QueryResult] = []
         results.reserveCapacity(expected)
         var firstError: PostgresError?
         var emptyReads = 0
         while true {
+            try awaitResult(handle, until: deadline, "pipeline results")
             guard let raw = PQgetResult(handle) else {
                 // NULL separates the statements' results. On a dead connection libpq keeps
                 // returning NULL, so check the status; two in a row means the Sync will never come.

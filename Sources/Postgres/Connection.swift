@@ -9,9 +9,10 @@ internal import Darwin
 /// One libpq connection to PostgreSQL.
 ///
 /// All statements use the extended protocol with parameters and results in binary format, except
-/// ``execute(script:)``. Every call blocks the calling thread until the server answers, so use a
-/// connection from a thread of its own (see ``PostgresWorker``), never from an event loop or Swift's
-/// cooperative pool.
+/// ``execute(script:)``. Every call blocks the calling thread until the server answers, or until
+/// ``ConnectionOptions/statementTimeoutMilliseconds`` passed (then the connection is closed and the
+/// call throws `PostgresError(.timeout)`), so use a connection from a thread of its own (see
+/// ``PostgresWorker``), never from an event loop or Swift's cooperative pool.
 ///
 /// Deliberately not `Sendable`: a `PGconn` must be used by one thread at a time, and the compiler
 /// then rejects every way of sharing it across tasks. The client encoding is always UTF8, and
@@ -28,18 +29,33 @@ public final class Connection {
     /// Holds the notice handler for libpq's C callback; lives as long as the connection.
     private let noticeRelay = NoticeRelay()
 
+    /// The limits this connection was opened with; ``ConnectionOptions/statementTimeoutMilliseconds``
+    /// bounds each of its round trips.
+    public let options: ConnectionOptions
+
     /// Opens a connection.
     ///
-    /// - Parameter conninfo: A URI (`postgresql://user@host:port/db?...`) or a `key=value` string,
-    ///   as libpq's `PQconnectdb` accepts. `client_encoding` is forced to UTF8; `connect_timeout`
-    ///   defaults to 10 seconds.
-    /// - Throws: `PostgresError(.connectionFailed)` with libpq's message when the server cannot be
-    ///   reached or refuses the connection.
-    public init(_ conninfo: String) throws {
-        // libpq uses the last value of a repeated keyword, and `dbname` expands into the keywords
-        // of the conninfo: so the conninfo can override the default timeout, never the encoding.
-        let keywords = ["connect_timeout", "dbname", "client_encoding"]
-        let values = ["10", conninfo, "UTF8"]
+    /// The connection string is checked with ``validate(_:)`` first. The libpq parameters of
+    /// `options` (`connect_timeout`, keepalives, `tcp_user_timeout`) are defaults the connection
+    /// string can override; `client_encoding` is always UTF8.
+    ///
+    /// - Parameters:
+    ///   - conninfo: A URI (`postgresql://user@host:port/db?...`) or a `key=value` string (PostgreSQL
+    ///     manual, libpq "Connection Strings").
+    ///   - options: Time limits; the defaults bound connecting to 3 s and each round trip to 5 s.
+    /// - Throws: `PostgresError(.invalidArgument)` for a malformed connection string (nothing is
+    ///   tried); `PostgresError(.connectionFailed)` with libpq's message when the server cannot be
+    ///   reached, refuses the connection, or does not complete the handshake within
+    ///   ``ConnectionOptions/connectTimeoutSeconds``.
+    public init(_ conninfo: String, options: ConnectionOptions = ConnectionOptions()) throws {
+        try Self.validate(conninfo)
+        self.options = options
+        // libpq uses the last non-empty value of a repeated keyword, and `dbname` expands into the
+        // keywords of the conninfo (libpq "Database Connection Control Functions",
+        // PQconnectdbParams): so the conninfo overrides the options, never the encoding.
+        let defaults = options.libpqDefaults
+        let keywords = defaults.map(\.keyword) + ["dbname", "client_encoding"]
+        let values = defaults.map(\.value) + [conninfo, "UTF8"]
         let connection = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
@@ -144,22 +160,23 @@ public final class Connection {
         PQfinish(handle)
     }
 
-    /// Runs one statement with the extended protocol (`PQexecParams`): parameters and results in
-    /// binary format.
+    /// Runs one statement with the extended protocol (`PQsendQueryParams`): parameters and results
+    /// in binary format.
     ///
     /// - Parameters:
     ///   - sql: One SQL statement with `$1`, `$2`, ... placeholders.
     ///   - binds: The parameters, `$1` first.
     /// - Returns: The statement's result.
     /// - Throws: `PostgresError(.server)` with the SQLSTATE when the statement fails;
-    ///   `.connectionLost` when the connection broke or was closed.
+    ///   `.connectionLost` when the connection broke or was closed; `.timeout` when the statement
+    ///   timeout passed (the connection is closed; the statement may or may not have taken effect).
     @discardableResult
     public func query(_ sql: String, _ binds: [PostgresBind] = []) throws -> QueryResult {
-        let handle = try openHandle()
-        let result = try ParameterBuffer.with(binds) { count, types, values, lengths, formats in
-            PQexecParams(handle, sql, count, types, values, lengths, formats, 1)
+        try roundTrip("query") { handle in
+            try ParameterBuffer.with(binds) { count, types, values, lengths, formats in
+                PQsendQueryParams(handle, sql, count, types, values, lengths, formats, 1)
+            }
         }
-        return try check(result, context: "query")
     }
 
     /// Runs one statement with values as parameters; see ``query(_:_:)-([PostgresBind])``.
@@ -175,43 +192,45 @@ public final class Connection {
     }
 
     /// Runs a script of several statements separated by `;` with the simple query protocol
-    /// (`PQexec`), for migrations. No parameters. Stops at the first failing statement; unless the
-    /// script manages its own transaction, statements before it stay committed.
+    /// (`PQsendQuery`), for migrations. No parameters. Stops at the first failing statement; unless
+    /// the script manages its own transaction, statements before it stay committed. The statement
+    /// timeout applies to the whole script.
     ///
     /// - Parameter script: The SQL statements.
-    /// - Throws: `PostgresError(.server)` for the first statement that fails; `.connectionLost`.
+    /// - Throws: `PostgresError(.server)` for the first statement that fails; `.connectionLost`;
+    ///   `.timeout` (the connection is closed; some statements may have taken effect).
     public func execute(script: String) throws {
-        let handle = try openHandle()
-        _ = try check(PQexec(handle, script), context: "script")
+        _ = try roundTrip("script") { PQsendQuery($0, script) }
     }
 
-    /// Prepares a named statement for this session (`PQprepare`). Parameter types are inferred by
+    /// Prepares a named statement for this session (`PQsendPrepare`). Parameter types are inferred by
     /// the server; binds given to ``executePrepared(_:_:)`` must have those types (cast with `$1::int8`
     /// in the SQL to pin them).
     ///
     /// - Parameters:
     ///   - name: The statement's name, unique in the session.
     ///   - sql: One SQL statement with placeholders.
-    /// - Throws: `PostgresError(.server)` (42P05 when the name is taken, or a syntax error); `.connectionLost`.
+    /// - Throws: `PostgresError(.server)` (42P05 when the name is taken, or a syntax error);
+    ///   `.connectionLost`; `.timeout` (the connection is closed).
     public func prepare(_ name: String, _ sql: String) throws {
-        let handle = try openHandle()
-        _ = try check(PQprepare(handle, name, sql, 0, nil), context: "prepare")
+        _ = try roundTrip("prepare") { PQsendPrepare($0, name, sql, 0, nil) }
     }
 
-    /// Executes a statement prepared with ``prepare(_:_:)`` (`PQexecPrepared`), results in binary.
+    /// Executes a statement prepared with ``prepare(_:_:)`` (`PQsendQueryPrepared`), results in binary.
     ///
     /// - Parameters:
     ///   - name: The prepared statement's name.
     ///   - binds: The parameters, `$1` first.
     /// - Returns: The statement's result.
-    /// - Throws: `PostgresError(.server)` (26000 for an unknown name); `.connectionLost`.
+    /// - Throws: `PostgresError(.server)` (26000 for an unknown name); `.connectionLost`; `.timeout`
+    ///   (the connection is closed; the statement may or may not have taken effect).
     @discardableResult
     public func executePrepared(_ name: String, _ binds: [PostgresBind]) throws -> QueryResult {
-        let handle = try openHandle()
-        let result = try ParameterBuffer.with(binds) { count, _, values, lengths, formats in
-            PQexecPrepared(handle, name, count, values, lengths, formats, 1)
+        try roundTrip("prepared statement \(name)") { handle in
+            try ParameterBuffer.with(binds) { count, _, values, lengths, formats in
+                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+            }
         }
-        return try check(result, context: "prepared statement \(name)")
     }
 
     /// The open `PGconn *`, or the closed error.
@@ -222,19 +241,19 @@ public final class Connection {
         return handle
     }
 
-    /// Wraps a result of a completed command, throwing when it is an error or missing.
+    /// Returns the result of a completed command, throwing when it is an error or missing.
     ///
     /// - Parameters:
-    ///   - result: What libpq returned; `nil` means the connection failed or memory ran out.
+    ///   - owned: What libpq returned; `nil` means the connection failed or memory ran out.
     ///   - context: What was being done, for the message when there is no result.
-    /// - Returns: The owned result.
+    /// - Returns: `owned`.
     /// - Throws: `PostgresError` from the result or the connection.
-    func check(_ result: OpaquePointer?, context: String) throws -> QueryResult {
+    func check(_ owned: QueryResult?, context: String) throws -> QueryResult {
         let handle = try openHandle()
-        guard let result else {
+        guard let owned else {
             throw PostgresError(connection: handle, fallbackCode: .connectionLost, context: context)
         }
-        let owned = QueryResult(handle: result)
+        let result = owned.handle
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return owned

@@ -1,14 +1,5 @@
 internal import Foundation
 
-/// One job for a worker thread, type-erased.
-struct PostgresJob: Sendable {
-    /// Runs the body on a healthy connection and reports to the completion; returns the body's
-    /// error, if any, so the thread can decide whether to keep the connection.
-    let run: @Sendable (Connection) -> (any Error)?
-    /// Reports a failure without running the body (connect failed, worker shut down).
-    let fail: @Sendable (any Error) -> Void
-}
-
 /// The FIFO queue the threads of a ``PostgresWorker`` or ``PostgresPool`` take jobs from.
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while holding `condition`.

@@ -27,6 +27,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let copyFailed = Code("copyFailed")
         /// A pipelined statement did not run because an earlier statement of the same pipeline failed.
         public static let pipelineAborted = Code("pipelineAborted")
+        /// A deadline passed: a round trip got no complete answer within
+        /// ``ConnectionOptions/statementTimeoutMilliseconds`` (the connection was then closed, and
+        /// whether the statement took effect is unknown), or a queued job was not started by the
+        /// deadline given to ``PostgresExecutor/submit(deadline:_:completion:)`` (it never ran).
+        public static let timeout = Code("timeout")
 
         /// The code's name, for logs.
         public var description: String { name }
@@ -67,10 +72,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// Whether the connection this error came from can no longer be trusted and should be replaced.
     ///
-    /// True for `.connectionFailed` and `.connectionLost`, for SQLSTATE class 08 (connection exception),
-    /// and for 57P01 `admin_shutdown`, 57P02 `crash_shutdown` and 57P03 `cannot_connect_now`.
+    /// True for `.connectionFailed`, `.connectionLost` and `.timeout` (a timed-out connection is
+    /// closed), for SQLSTATE class 08 (connection exception), and for 57P01 `admin_shutdown`,
+    /// 57P02 `crash_shutdown` and 57P03 `cannot_connect_now`.
     public var isConnectionError: Bool {
-        if code == .connectionFailed || code == .connectionLost {
+        if code == .connectionFailed || code == .connectionLost || code == .timeout {
             return true
         }
         guard let sqlState else {

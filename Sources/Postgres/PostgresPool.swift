@@ -18,6 +18,7 @@ public final class PostgresPool: PostgresExecutor {
     ///   - name: The threads' name prefix.
     ///   - size: The number of threads and connections, at least 1.
     ///   - connect: Opens a connection; called on a pool thread whenever it has no healthy one.
+    ///     Pass the ``ConnectionOptions`` here: `{ try Connection(url, options: options) }`.
     public init(name: String, size: Int, connect: @escaping @Sendable () throws -> Connection) {
         precondition(size >= 1, "a pool needs at least one thread")
         self.size = size
@@ -26,16 +27,18 @@ public final class PostgresPool: PostgresExecutor {
         }
     }
 
-    /// Queues a job for the next free thread; see ``PostgresWorker/submit(_:completion:)``.
+    /// Queues a job for the next free thread; see ``PostgresWorker/submit(deadline:_:completion:)``.
     ///
     /// - Parameters:
+    ///   - deadline: When the job must have started by; `nil` for no limit.
     ///   - body: The work; it must not keep the connection after returning.
     ///   - completion: Receives the outcome on the pool thread (on the caller's thread after shutdown).
     public func submit<T>(
+        deadline: ContinuousClock.Instant?,
         _ body: @escaping @Sendable (Connection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        let job = PostgresJob.make(body, completion: completion)
+        let job = PostgresJob.make(deadline: deadline, body, completion: completion)
         if !queue.enqueue(job) {
             job.fail(PostgresError(.connectionFailed, "worker shut down"))
         }

@@ -11,8 +11,10 @@
 /// values; the connection lives only on the worker thread.
 ///
 /// ```swift
-/// let worker = PostgresWorker(name: "liaison-writer") { try Connection(url) }
-/// let seq = try await worker.run { try $0.query("SELECT nextval('seq')").decode(Int64.self, row: 0, column: 0) }
+/// let worker = PostgresWorker(name: "liaison-writer") { try Connection(url, options: ConnectionOptions()) }
+/// let seq = try await worker.run(deadline: .now + .seconds(5)) {
+///     try $0.query("SELECT nextval('seq')").decode(Int64.self, row: 0, column: 0)
+/// }
 /// worker.shutdown()
 /// ```
 public final class PostgresWorker: PostgresExecutor {
@@ -23,6 +25,7 @@ public final class PostgresWorker: PostgresExecutor {
     /// - Parameters:
     ///   - name: The thread's name.
     ///   - connect: Opens a connection; called on the worker thread whenever it has no healthy one.
+    ///     Pass the ``ConnectionOptions`` here: `{ try Connection(url, options: options) }`.
     public init(name: String, connect: @escaping @Sendable () throws -> Connection) {
         WorkerThread.start(name: name, queue: queue, connect: connect)
     }
@@ -32,18 +35,21 @@ public final class PostgresWorker: PostgresExecutor {
     /// `body` runs on the worker thread with a healthy connection; `completion` is then called on the
     /// worker thread with the body's result, or with the connect error (and `body` is not run).
     /// After shutdown, `completion` is called at once on the caller's thread with
-    /// `PostgresError(.connectionFailed, "worker shut down")`. A body that throws an error with
-    /// `isConnectionError` makes the worker drop the connection; a body that leaves a transaction
-    /// open has it rolled back.
+    /// `PostgresError(.connectionFailed, "worker shut down")`. A job not started by `deadline` fails
+    /// with `PostgresError(.timeout)` at the deadline, on a Dispatch thread, and its body never runs.
+    /// A body that throws an error with `isConnectionError` (a statement timeout included) makes the
+    /// worker drop the connection; a body that leaves a transaction open has it rolled back.
     ///
     /// - Parameters:
+    ///   - deadline: When the job must have started by; `nil` for no limit.
     ///   - body: The work; it must not keep the connection after returning.
-    ///   - completion: Receives the outcome; keep it short, it holds up the next job.
+    ///   - completion: Receives the outcome once; keep it short, it holds up the next job.
     public func submit<T>(
+        deadline: ContinuousClock.Instant?,
         _ body: @escaping @Sendable (Connection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        let job = PostgresJob.make(body, completion: completion)
+        let job = PostgresJob.make(deadline: deadline, body, completion: completion)
         if !queue.enqueue(job) {
             job.fail(PostgresError(.connectionFailed, "worker shut down"))
         }
@@ -62,27 +68,5 @@ public final class PostgresWorker: PostgresExecutor {
     /// Idempotent.
     public func shutdown() {
         queue.shutDown(expectedThreads: 1)
-    }
-}
-
-extension PostgresJob {
-    /// Erases a typed body and completion into a job.
-    static func make<T>(
-        _ body: @escaping @Sendable (Connection) throws -> T,
-        completion: @escaping @Sendable (Result<T, any Error>) -> Void
-    ) -> PostgresJob {
-        PostgresJob(
-            run: { connection in
-                do {
-                    let value = try body(connection)
-                    completion(.success(value))
-                    return nil
-                } catch {
-                    completion(.failure(error))
-                    return error
-                }
-            },
-            fail: { completion(.failure($0)) }
-        )
     }
 }

@@ -40,11 +40,19 @@ struct WorkerThread {
 
     private mutating func run() {
         while let job = queue.next() {
+            // A job past its deadline fails without running, and without a connect attempt that
+            // could itself take the whole connect timeout.
+            if job.failIfLate() {
+                continue
+            }
             let connection: Connection
             do {
                 connection = try healthyConnection()
             } catch {
                 job.fail(error)
+                continue
+            }
+            if job.failIfLate() {
                 continue
             }
             let error = job.run(connection)

@@ -8,6 +8,7 @@ struct PostgresErrorTests {
         arguments: [
             (PostgresError.Code.connectionFailed, nil, true),
             (.connectionLost, nil, true),
+            (.timeout, nil, true),
             (.server, "08006", true),
             (.server, "08P01", true),
             (.server, "57P01", true),

@@ -23,7 +23,8 @@ struct TemporaryDatabase: SuiteTrait, TestScoping {
     ) async throws {
         let admin = try Self.serverURL()
         let name = "pgtests_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let connection = try Connection(admin)
+        // CREATE and DROP DATABASE may take longer than the default statement timeout on a loaded machine.
+        let connection = try Connection(admin, options: ConnectionOptions(statementTimeoutMilliseconds: 60_000))
         try connection.query("CREATE DATABASE " + connection.quoteIdentifier(String(name)))
         defer {
             _ = try? connection.query(

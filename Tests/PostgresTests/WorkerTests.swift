@@ -188,6 +188,51 @@ struct WorkerTests {
     }
 
     @Test
+    func aJobWhoseDeadlinePassesInTheQueueFailsWithoutRunning() async throws {
+        let worker = PostgresWorker(name: "pgtests-deadline", connect: try connector())
+        defer { worker.shutdown() }
+        try await worker.run { _ in }  // connected, so the sleep starts at once
+        let sleepEnded = Mutex<ContinuousClock.Instant?>(nil)
+        worker.submit(
+            { _ = try $0.query("SELECT pg_sleep(2)") },
+            completion: { _ in sleepEnded.withLock { $0 = .now } }
+        )
+        let ran = Atomic<Bool>(false)
+        // Recorded in the completion itself: the test's own task may resume late on a busy machine.
+        let outcome = Mutex<(error: PostgresError?, sleepStillRunning: Bool)?>(nil)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            worker.submit(
+                deadline: .now + .milliseconds(300),
+                { _ in ran.store(true, ordering: .relaxed) },
+                completion: { result in
+                    var error: PostgresError?
+                    if case .failure(let failure) = result {
+                        error = failure as? PostgresError
+                    }
+                    let sleepStillRunning = sleepEnded.withLock { $0 == nil }
+                    outcome.withLock { $0 = (error, sleepStillRunning) }
+                    done.resume()
+                }
+            )
+        }
+        let recorded = try #require(outcome.withLock { $0 })
+        #expect(recorded.error?.code == .timeout)
+        #expect(recorded.error?.message.hasPrefix("not started within") == true, "\(String(describing: recorded))")
+        let ranEarly = ran.load(ordering: .relaxed)
+        #expect(!ranEarly)
+        // Failed at its deadline, while the sleep still held the worker, not when the worker got to it.
+        #expect(recorded.sleepStillRunning)
+        // A job whose deadline is not reached runs, after the sleep, on the same healthy worker.
+        let answer = try await worker.run(deadline: .now + .seconds(30)) {
+            try $0.query("SELECT 7").decode(Int.self, row: 0, column: 0)
+        }
+        #expect(answer == 7)
+        #expect(sleepEnded.withLock { $0 } != nil)
+        let ranLate = ran.load(ordering: .relaxed)
+        #expect(!ranLate)
+    }
+
+    @Test
     func queueDepthCountsWaitingJobs() async throws {
         let worker = PostgresWorker(name: "pgtests-depth", connect: try connector())
         defer { worker.shutdown() }
