@@ -23,14 +23,18 @@ struct Backoff: Sendable, Equatable {
 
     /// Draws the delay before the next attempt and counts the attempt.
     ///
-    /// - Parameter random: The random source; the delay is uniform over 0...ceiling.
+    /// - Parameter random: The random source; the delay is (all but) uniform over 0...ceiling.
     /// - Returns: The delay in milliseconds, or `nil` when ``ReconnectPolicy/maxAttempts`` attempts
     ///   were already made since the last reset.
     mutating func nextDelay(using random: inout some RandomNumberGenerator) -> Int? {
         if let limit = self.policy.maxAttempts, self.attempts >= limit {
             return nil
         }
-        let delay = Int.random(in: 0...self.ceilingMilliseconds, using: &random)
+        // Maps 64 random bits onto 0...ceiling by multiplying (Lemire's method without its
+        // rejection step): the bias is below (ceiling + 1) / 2^64, and a generator that always
+        // answers the same bits cannot make it loop, as the standard library's rejection can.
+        let span = UInt64(self.ceilingMilliseconds) + 1
+        let delay = Int(random.next().multipliedFullWidth(by: span).high)
         self.attempts += 1
         let cap = self.policy.maxDelay.wholeMilliseconds
         let grown = Double(self.ceilingMilliseconds) * max(1, self.policy.multiplier)
