@@ -19,17 +19,21 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     private let unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>
     private let messages: AsyncStream<ReceivedMessage>.Continuation
     private var closedError: ClientError?
+    /// Where the first close error is published for the client (``LiaisonClient/closeReason``).
+    private let closeReason: NIOLockedValueBox<ClientError?>?
 
     private static let pong: ByteBuffer = ByteBuffer(string: "PONG\n")
 
     init(
         greeting: EventLoopPromise<Greeting>,
         messages: AsyncStream<ReceivedMessage>.Continuation,
-        unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>
+        unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>,
+        closeReason: NIOLockedValueBox<ClientError?>? = nil
     ) {
         self.greeting = greeting
         self.messages = messages
         self.unclaimed = unclaimed
+        self.closeReason = closeReason
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -121,6 +125,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             return
         }
         self.closedError = error
+        self.closeReason?.withLockedValue { $0 = error }
         self.greeting?.fail(error)
         self.greeting = nil
         while let promise = self.pending.popFirst() {

@@ -27,17 +27,27 @@ public final class LiaisonClient: Sendable {
     let channel: any Channel
     /// Replies that arrived while no command was waiting (caused by ``sendRaw(_:)``).
     private let unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>
+    /// The error that closed the connection, once it is closed.
+    private let closeError: NIOLockedValueBox<ClientError?>
 
     private init(
         channel: any Channel,
         greeting: Greeting,
         messages: AsyncStream<ReceivedMessage>,
-        unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>
+        unclaimed: NIOLockedValueBox<CircularBuffer<Reply>>,
+        closeError: NIOLockedValueBox<ClientError?>
     ) {
         self.channel = channel
         self.greeting = greeting
         self.messages = messages
         self.unclaimed = unclaimed
+        self.closeError = closeError
+    }
+
+    /// Why the connection closed (`the server closed the connection`, `connection failed: …`), or
+    /// `nil` while it is open.
+    var closeReason: ClientError? {
+        self.closeError.withLockedValue { $0 }
     }
 
     /// Connects and reads the greeting.
@@ -64,6 +74,7 @@ public final class LiaisonClient: Sendable {
         let greetingPromise = eventLoop.makePromise(of: Greeting.self)
         let (messages, continuation) = AsyncStream.makeStream(of: ReceivedMessage.self)
         let unclaimed = NIOLockedValueBox(CircularBuffer<Reply>())
+        let closeError = NIOLockedValueBox<ClientError?>(nil)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
@@ -82,7 +93,8 @@ public final class LiaisonClient: Sendable {
                             ClientChannelHandler(
                                 greeting: greetingPromise,
                                 messages: continuation,
-                                unclaimed: unclaimed
+                                unclaimed: unclaimed,
+                                closeReason: closeError
                             )
                         )
                     }
@@ -102,7 +114,13 @@ public final class LiaisonClient: Sendable {
         defer { greetingTimeout.cancel() }
         do {
             let greeting = try await greetingPromise.futureResult.get()
-            return LiaisonClient(channel: channel, greeting: greeting, messages: messages, unclaimed: unclaimed)
+            return LiaisonClient(
+                channel: channel,
+                greeting: greeting,
+                messages: messages,
+                unclaimed: unclaimed,
+                closeError: closeError
+            )
         } catch {
             try? await channel.close()
             throw error

@@ -1,22 +1,27 @@
 import ArgumentParser
 import Foundation
 import LiaisonClient
+import LiaisonCore
 
 /// `liaisonctl sub`.
 struct Sub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Subscribe and print messages until --count, --timeout-ms or Ctrl-C; exits 0.",
         discussion: """
-            Text lines are `[seq] topic account time: payload`; --format jsonl prints one object per \
-            message with seq, sid, topic, account, published_at, headers, size and payload_base64.
+            Text lines are `[seq] topic account time headers: payload`, the headers as the server sent \
+            them (prio=, class=, liaison.delivery=, liaison.ahead=, ...) and left out when there are \
+            none; --format jsonl prints one object per message with seq, sid, topic, account, \
+            published_at, headers, size and payload_base64.
+
+            When the link is lost, sub reconnects after a random wait (its ceiling 250 ms, doubling \
+            to 30 s) and resumes: a --durable consumer where the server has it confirmed, any other \
+            subscription from the seq after the last in-order message printed. It prints \
+            `link lost: <reason>; reconnecting in <n> ms` and `resumed` to standard error, and does \
+            not print a redelivered message twice. With --no-reconnect it stops instead (exit 0). \
+            A --durable consumer without --ack confirms its position every 100 messages or 500 ms, \
+            and on exit before QUIT. A first connection that fails exits 1.
             """
     )
-
-    /// The output formats.
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text
-        case jsonl
-    }
 
     @OptionGroup var server: ServerOptions
 
@@ -33,7 +38,7 @@ struct Sub: AsyncParsableCommand {
     var timeoutMs: Int?
 
     @Option(help: "text or jsonl.")
-    var format: Format = .text
+    var format: SubOutput.Format = .text
 
     @Option(help: ArgumentHelp("The subscription id.", valueName: "sid"))
     var sid: String = "s1"
@@ -52,6 +57,9 @@ struct Sub: AsyncParsableCommand {
     @Flag(help: "With --durable: move an existing consumer to --from (default new).")
     var reset = false
 
+    @Flag(help: "Stop when the link is lost instead of reconnecting.")
+    var noReconnect = false
+
     func validate() throws {
         if let count = self.count, count < 1 {
             throw ValidationError("--count must be at least 1")
@@ -65,70 +73,41 @@ struct Sub: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await self.server.connect()
-        do {
-            try await client.subscribe(
-                sid: self.sid,
-                pattern: self.pattern,
-                options: self.subscribeOptions
-            )
-        } catch {
-            await client.close()
-            throw error
-        }
-        let count = self.count
-        let format = self.format
-        let acknowledge = self.ack
-        let sid = self.sid
+        let server = self.server
+        let follower = Follower(
+            sid: self.sid,
+            pattern: self.pattern,
+            options: self.followerOptions,
+            reconnect: self.noReconnect ? .never : ReconnectPolicy(),
+            connect: { try await server.connect() }
+        )
+        let output = SubOutput(format: self.format, count: self.count, acknowledges: self.ack)
         let timeout = self.timeoutMs
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var received = 0
-                for await message in client.messages {
-                    FileHandle.standardOutput.write(Data((Self.render(message, format: format) + "\n").utf8))
-                    if acknowledge { try? await client.ack(sid: sid, seq: message.seq) }
-                    received += 1
-                    if let count, received >= count {
-                        return
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await output.follow(follower)
+                }
+                if let timeout {
+                    group.addTask {
+                        try? await Task.sleep(for: .milliseconds(timeout))
                     }
                 }
-            }
-            if let timeout {
                 group.addTask {
-                    try? await Task.sleep(for: .milliseconds(timeout))
+                    await InterruptSignal.wait()
                 }
+                try await group.next()
+                group.cancelAll()
             }
-            group.addTask {
-                await InterruptSignal.wait()
-            }
-            await group.next()
-            group.cancelAll()
+        } catch {
+            await follower.stop()
+            throw error
         }
-        try? await client.quit()
-        await client.close()
+        await follower.stop()
     }
 
     /// The `SUB` options these flags ask for.
-    var subscribeOptions: [(String, String)] {
-        var options: [(String, String)] = []
-        if let from = self.from { options.append(("from", from)) }
-        if let durable = self.durable { options.append(("durable", durable)) }
-        if self.ack { options.append(("ack", "explicit")) }
-        if self.reset { options.append(("reset", "true")) }
-        return options
-    }
-
-    /// One message as a line of output.
-    static func render(_ message: ReceivedMessage, format: Format) -> String {
-        switch format {
-        case .text:
-            return "[\(message.seq)] \(message.topic) \(message.account) \(message.publishedAt): \(message.text)"
-        case .jsonl:
-            return JSONLine.encode([
-                "seq": message.seq, "sid": message.sid, "topic": message.topic, "account": message.account,
-                "published_at": message.publishedAt, "headers": message.headers, "size": message.payload.count,
-                "payload_base64": Data(message.payload).base64EncodedString(),
-            ])
-        }
+    var followerOptions: FollowerOptions {
+        FollowerOptions(durable: self.durable, ack: self.ack ? .explicit : .auto, from: self.from, reset: self.reset)
     }
 }
