@@ -6,8 +6,9 @@
 # First run: installs missing Debian packages, builds (a few minutes), creates a PostgreSQL
 # cluster in var/pg (port $LIAISON_PG_PORT, default 55432, owned by `postgres` when run as
 # root), migrates, imports the network's accounts from config/network.json and prints demo
-# tokens (also saved in var/demo-tokens.env). Later runs reuse all of it. Ctrl-C stops the
-# daemon gracefully, then the database.
+# tokens (saved with the database URL in var/demo-tokens.env, by scripts/demo-env.sh). Later
+# runs reuse all of it; the URL in var/demo-tokens.env follows LIAISON_PG_PORT. Ctrl-C stops
+# the daemon gracefully, then the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,7 +24,11 @@ bin=$(swift build -c "$config" --show-bin-path)
 port=${LIAISON_PG_PORT:-55432}
 mkdir -p var
 server_url=$(scripts/pg-cluster.sh start "$root/var/pg" "$port")
-stop_db() { scripts/pg-cluster.sh stop "$root/var/pg"; }
+stop_db() {
+    echo "run-local: stopping the database (var/pg, port $port)" >&2
+    scripts/pg-cluster.sh stop "$root/var/pg"
+    echo "run-local: database stopped" >&2
+}
 trap stop_db EXIT
 
 export LIAISON_DATABASE_URL="${server_url%/postgres}/liaison"
@@ -34,16 +39,8 @@ fi
 "$bin/liaisonctl" migrate --migrations-dir "$root/migrations" >&2
 "$bin/liaisonctl" account import "$root/config/network.json" >&2
 
-if [ ! -s var/demo-tokens.env ]; then
-    {
-        echo "# Demo tokens issued by deploy/run-local.sh; source this file in another terminal."
-        echo "export LIAISON_DATABASE_URL='$LIAISON_DATABASE_URL'"
-        for account in unhcr-mm-sittwe undp-mm-yangon ohchr undp netadmin; do
-            var=$(echo "TOKEN_$account" | tr 'a-z-' 'A-Z_')
-            echo "export $var=$("$bin/liaisonctl" token issue "$account" --label demo)"
-        done
-    } > var/demo-tokens.env
-fi
+# Every run: the database URL (its port may have changed); tokens only when missing.
+scripts/demo-env.sh var/demo-tokens.env "$LIAISON_DATABASE_URL" "$bin/liaisonctl"
 
 cat >&2 <<MSG
 

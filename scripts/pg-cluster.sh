@@ -33,7 +33,14 @@ start)
             || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_owner mkdir -p "$dir/socket"
-    if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    if as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        # Already running (a run that did not stop it): the URL below is right only on its port.
+        running=$(sed -n 4p "$dir/data/postmaster.pid" 2>/dev/null || true)
+        if [ -n "$running" ] && [ "$running" != "$port" ]; then
+            echo "pg-cluster: $dir is already running on port $running, not $port; stop it with: scripts/pg-cluster.sh stop $dir" >&2
+            exit 1
+        fi
+    else
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
             -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" start >/dev/null \
             || { tail -n 30 "$dir/postgres.log" >&2; exit 1; }

@@ -40,9 +40,19 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Runs `body` on a fresh worker's connection, then shuts the worker down.
+    ///
+    /// - Throws: `body`'s error; when the database cannot be reached, a ``CLIFailure`` naming it
+    ///   (without its password) and what to try.
     func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let worker = try self.makeWorker()
         defer { worker.shutdown() }
-        return try await worker.run(body)
+        do {
+            return try await worker.run(body)
+        } catch {
+            guard let url = self.resolvedURL, let message = DatabaseErrorText.describe(error, url: url) else {
+                throw error
+            }
+            throw CLIFailure(message)
+        }
     }
 }

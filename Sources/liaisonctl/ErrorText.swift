@@ -1,6 +1,7 @@
 import LiaisonClient
 import LiaisonCore
 import LiaisonStore
+import NIOPosix
 import Postgres
 
 /// Turns the errors of the layers below into one line for `liaisonctl: error: …`.
@@ -22,6 +23,9 @@ enum ErrorText {
             return error.message
         case let error as ProtocolError:
             return error.message
+        case let error as NIOConnectionError:
+            // Connecting outside ServerOptions.connect (a reconnect, say): the error names the address.
+            return ConnectionErrorText.describe(error, host: error.host, port: error.port) ?? String(describing: error)
         default:
             return String(describing: error)
         }

@@ -27,9 +27,7 @@ struct NetworkFile: Decodable {
     ///
     /// - Throws: ``CLIFailure`` naming the file and what is wrong with it.
     static func load(path: String) throws -> NetworkFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIFailure("cannot read \(path)")
-        }
+        let data = try FileContents.read(path, what: "the network file")
         do {
             return try JSONDecoder().decode(NetworkFile.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {

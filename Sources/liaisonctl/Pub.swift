@@ -50,10 +50,7 @@ struct Pub: AsyncParsableCommand {
             return Array(text.utf8)
         }
         if let file = self.file {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CLIFailure("cannot read \(file)")
-            }
-            return Array(data)
+            return Array(try FileContents.read(file, what: "the payload file"))
         }
         return Array(FileHandle.standardInput.readDataToEndOfFile())
     }

@@ -54,8 +54,24 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The account to AUTH as (default: $LIAISON_ACCOUNT).", valueName: "name"))
     var account: String?
 
-    @Option(help: ArgumentHelp("The account's token (default: $LIAISON_TOKEN).", valueName: "token"))
+    @Option(
+        help: ArgumentHelp(
+            "The account's token (default: $LIAISON_TOKEN). Avoid it: a command line is readable by "
+                + "every user of the machine (ps, /proc/<pid>/cmdline); set LIAISON_TOKEN or use --token-file.",
+            valueName: "token"
+        )
+    )
     var token: String?
+
+    @Option(
+        name: .customLong("token-file"),
+        help: ArgumentHelp(
+            "Read the token from this file, surrounding whitespace trimmed (default: $LIAISON_TOKEN_FILE). "
+                + "Keeps the token out of the process list; make the file readable by you only.",
+            valueName: "path"
+        )
+    )
+    var tokenFile: String?
 
     private static let environment = ProcessInfo.processInfo.environment
 
@@ -105,16 +121,39 @@ struct ServerOptions: ParsableArguments {
         }
     }
 
-    /// The account and token, from the options or the environment.
-    var credentials: (account: String, token: String) {
+    /// The account, from the option or the environment.
+    private var accountName: String {
         get throws {
             guard let account = self.account ?? Self.environment["LIAISON_ACCOUNT"], !account.isEmpty else {
                 throw ValidationError("no account: pass --account or set LIAISON_ACCOUNT")
             }
-            guard let token = self.token ?? Self.environment["LIAISON_TOKEN"], !token.isEmpty else {
-                throw ValidationError("no token: pass --token or set LIAISON_TOKEN")
+            return account
+        }
+    }
+
+    /// Where the token comes from: `--token`, `--token-file`, `LIAISON_TOKEN`, `LIAISON_TOKEN_FILE`,
+    /// the first that is set.
+    private var tokenSource: TokenSource {
+        get throws {
+            if let token = self.token, !token.isEmpty { return .text(token) }
+            if let tokenFile = self.tokenFile, !tokenFile.isEmpty { return .file(tokenFile) }
+            if let token = Self.env("LIAISON_TOKEN") { return .text(token) }
+            if let tokenFile = Self.env("LIAISON_TOKEN_FILE") { return .file(tokenFile) }
+            throw ValidationError("no token: set LIAISON_TOKEN, or pass --token-file (or set LIAISON_TOKEN_FILE)")
+        }
+    }
+
+    /// The account and token, from the options or the environment; a token file is read here.
+    ///
+    /// - Throws: `ValidationError` when either is missing; ``CLIFailure`` for an unreadable or
+    ///   empty token file.
+    var credentials: (account: String, token: String) {
+        get throws {
+            let account = try self.accountName
+            switch try self.tokenSource {
+            case .text(let token): return (account, token)
+            case .file(let path): return (account, try TokenSource.read(path))
             }
-            return (account, token)
         }
     }
 
@@ -126,24 +165,38 @@ struct ServerOptions: ParsableArguments {
     func validate() throws {
         _ = try self.address
         if try self.authenticatesWithCertificate {
-            if self.account != nil || self.token != nil {
+            if self.account != nil || self.token != nil || self.tokenFile != nil {
                 throw ValidationError(
                     "--cert authenticates as the account its certificate names: drop --account and --token"
                 )
             }
         } else {
-            _ = try self.credentials
+            if self.token != nil, self.tokenFile != nil {
+                throw ValidationError("pass the token with --token or --token-file, not both")
+            }
+            // The file is read when connecting, so that an unreadable one exits 1 like other files.
+            _ = try self.accountName
+            _ = try self.tokenSource
         }
     }
 
     /// Connects to the daemon and authenticates (with `AUTH`, or by the client certificate).
     func connect() async throws -> LiaisonClient {
         let (host, port) = try self.address
-        let client = try await LiaisonClient.connect(host: host, port: port, tls: try self.tlsOptions)
-        if try self.authenticatesWithCertificate { return client }
-        let (account, token) = try self.credentials
+        let tls = try self.tlsOptions
+        // Read first: a token file that cannot be read is the error to report, not the connection.
+        let credentials: (account: String, token: String)? =
+            try self.authenticatesWithCertificate ? nil : self.credentials
+        let client: LiaisonClient
         do {
-            try await client.auth(account: account, token: token)
+            client = try await LiaisonClient.connect(host: host, port: port, tls: tls)
+        } catch {
+            guard let message = ConnectionErrorText.describe(error, host: host, port: port) else { throw error }
+            throw CLIFailure(message)
+        }
+        guard let credentials else { return client }
+        do {
+            try await client.auth(account: credentials.account, token: credentials.token)
         } catch {
             await client.close()
             throw error

@@ -15,7 +15,7 @@ struct Liaisond: AsyncParsableCommand {
         commandName: "liaisond",
         abstract: "The Liaison message daemon: durable topic messaging over PostgreSQL.",
         discussion: """
-            Settings come from flags, then LIAISON_* environment variables, then the JSON file, then
+            Settings come from flags, then LIAISON_* environment variables, then the JSON file, then \
             defaults. See docs/CONFIGURATION.md. The database must be migrated (`liaisonctl migrate`).
             """,
         version: "0.1.0"
@@ -68,7 +68,13 @@ struct Liaisond: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            guard let message = StartupErrorText.listen(error, configuration: settings.server) else { throw error }
+            logger.critical("cannot start: \(message)")
+            throw ExitCode(71)  // EX_OSERR
+        }
     }
 
     /// Refuses to start on a database whose schema is older than this build needs.
@@ -77,11 +83,11 @@ struct Liaisond: AsyncParsableCommand {
         defer { worker.shutdown() }
         do {
             try await worker.run { connection in try Migrator().requireCurrent(on: connection) }
-        } catch let error as StoreError {
+        } catch let error as StoreError where error.code != .unavailable {
             logger.critical("cannot start: \(error.message)")
             throw ExitCode(78)  // EX_CONFIG
         } catch {
-            logger.critical("cannot start: database unreachable: \(error)")
+            logger.critical("cannot start: \(StartupErrorText.database(error, url: databaseURL))")
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
     }

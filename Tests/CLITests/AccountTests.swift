@@ -61,7 +61,7 @@ struct AccountTests {
         #expect(org["display_name"] as? String == "Test Organisation")
     }
 
-    @Test func importNetworkFileInsertsThenUpdates() async throws {
+    @Test func importNetworkFileInsertsThenFindsNothingChanged() async throws {
         let expected = try Self.networkAccounts()
         let entities = expected.filter { $0["kind"] as? String == "entity" }
         let offices = expected.filter { $0["kind"] as? String == "office" }
@@ -71,9 +71,9 @@ struct AccountTests {
 
         let first = try await CLIDatabase.run(["account", "import", file])
         #expect(first.status == 0, "\(first)")
-        #expect(first.lines == ["imported \(expected.count) accounts (\(expected.count) new, 0 updated)"])
+        #expect(first.lines == ["imported \(expected.count) accounts (\(expected.count) new, 0 updated, 0 unchanged)"])
         let second = try await CLIDatabase.run(["account", "import", file])
-        #expect(second.lines == ["imported \(expected.count) accounts (0 new, \(expected.count) updated)"])
+        #expect(second.lines == ["imported \(expected.count) accounts (0 new, 0 updated, \(expected.count) unchanged)"])
 
         let listed = try await Self.listJSON()
         for account in offices {
@@ -84,6 +84,30 @@ struct AccountTests {
         }
         let entityNames = Set(listed.filter { $0["kind"] as? String == "entity" }.compactMap { $0["name"] as? String })
         #expect(entityNames.isSuperset(of: entities.compactMap { $0["name"] as? String }))
+    }
+
+    @Test func importCountsOnlyRealChanges() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("changed-network-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let write = { (accounts: String) in
+            try Data(#"{"network":"t","accounts":[\#(accounts)]}"#.utf8).write(to: file)
+        }
+        let entity = #"{"name":"countorg","kind":"entity","display_name":"Count Org"}"#
+        let office = #"{"name":"countorg-ba","kind":"office","parent":"countorg","country":"ba"}"#
+        try write(entity + "," + office)
+        let first = try await CLIDatabase.run(["account", "import", file.path])
+        #expect(first.lines == ["imported 2 accounts (2 new, 0 updated, 0 unchanged)"], "\(first)")
+
+        let renamed = #"{"name":"countorg","kind":"entity","display_name":"Count Organisation"}"#
+        let added = #"{"name":"countorg-mm","kind":"office","parent":"countorg","country":"mm"}"#
+        try write([renamed, office, added].joined(separator: ","))
+        let second = try await CLIDatabase.run(["account", "import", file.path])
+        #expect(second.lines == ["imported 3 accounts (1 new, 1 updated, 1 unchanged)"], "\(second)")
+        let listed = try await Self.listJSON()
+        #expect(
+            listed.first { $0["name"] as? String == "countorg" }?["display_name"] as? String == "Count Organisation"
+        )
+        #expect(listed.contains { $0["name"] as? String == "countorg-mm" })
     }
 
     @Test(arguments: [

@@ -34,20 +34,22 @@ enum CLI {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("LIAISON_") }
     }
 
-    /// Runs `liaisonctl` with `arguments` and waits for it to exit.
+    /// Runs `liaisonctl` (or another built program) with `arguments` and waits for it to exit.
     ///
     /// - Parameters:
     ///   - arguments: The command line after the program name.
     ///   - environment: Variables added to ``baseEnvironment()``.
     ///   - stdin: Bytes for standard input (empty: an empty input).
+    ///   - program: The executable, `liaisonctl` unless told (`liaisond` for start-up errors).
     /// - Returns: The exit status and everything printed.
     static func run(
         _ arguments: [String],
         environment: [String: String] = [:],
-        stdin: [UInt8] = []
+        stdin: [UInt8] = [],
+        program: String = "liaisonctl"
     ) async throws -> CLIResult {
         let process = Process()
-        process.executableURL = try executable("liaisonctl")
+        process.executableURL = try executable(program)
         process.arguments = arguments
         process.environment = baseEnvironment().merging(environment) { _, new in new }
         process.currentDirectoryURL = FileManager.default.temporaryDirectory

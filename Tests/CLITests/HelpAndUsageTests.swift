@@ -24,7 +24,14 @@ import Testing
         (["account", "list"], "no database URL: pass --database-url or set LIAISON_DATABASE_URL"),
         (["migrate"], "no database URL: pass --database-url or set LIAISON_DATABASE_URL"),
         (["pub", "hq.a", "text"], "no account: pass --account or set LIAISON_ACCOUNT"),
-        (["pub", "hq.a", "text", "--account", "ohchr"], "no token: pass --token or set LIAISON_TOKEN"),
+        (
+            ["pub", "hq.a", "text", "--account", "ohchr"],
+            "no token: set LIAISON_TOKEN, or pass --token-file (or set LIAISON_TOKEN_FILE)"
+        ),
+        (
+            ["pub", "hq.a", "text", "--account", "ohchr", "--token", "t", "--token-file", "/tmp/t"],
+            "pass the token with --token or --token-file, not both"
+        ),
         (
             ["sub", "hq.>", "--account", "a", "--token", "t", "--server", "nohost"],
             "--server must be HOST:PORT, got 'nohost'"

@@ -310,9 +310,14 @@ extension TLSTests {
 
         private static let made = Result { try Certificates.make() }
 
+        /// This process's folder of certificates and private keys.
+        private static let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("liaison-tls-\(UUID().uuidString.prefix(8))")
+
         private static func make() throws -> Certificates {
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("liaison-tls-\(UUID().uuidString.prefix(8))")
+            let directory = Self.folder
+            // The keys must not outlive the test process: remove the folder when it exits.
+            atexit { try? FileManager.default.removeItem(at: TLSTests.Certificates.folder) }
             let script = TestDatabase.packageRoot.appendingPathComponent("deploy/make-certs.sh").path
             let accounts = ["ohchr", "unhcr-mm-sittwe"]
             try Self.run(script, [directory.path] + accounts)
