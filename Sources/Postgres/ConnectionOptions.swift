@@ -1,13 +1,15 @@
 /// Time limits for a ``Connection``: how long connecting may take, how long one round trip may
 /// take, and how quickly TCP notices a peer that stopped answering.
 ///
-/// The defaults bound every call on a hung server (processes stopped, TCP still accepting) to a
-/// few seconds instead of forever:
+/// The defaults bound connecting and TCP failure detection to a few seconds; the statement
+/// deadline is off by default (migrations, COPY and admin queries may legitimately run long), and
+/// the daemon sets its own (5 s) so a hung server (processes stopped, TCP still accepting) is
+/// abandoned in time:
 ///
 /// | property | default | unit | libpq keyword |
 /// | --- | --- | --- | --- |
 /// | ``connectTimeoutSeconds`` | 3 | seconds | `connect_timeout` |
-/// | ``statementTimeoutMilliseconds`` | 5000 | milliseconds | none (client-side) |
+/// | ``statementTimeoutMilliseconds`` | 0 (none) | milliseconds | none (client-side) |
 /// | ``keepalivesIdleSeconds`` | 5 | seconds | `keepalives_idle` |
 /// | ``keepalivesIntervalSeconds`` | 2 | seconds | `keepalives_interval` |
 /// | ``keepalivesCount`` | 3 | probes | `keepalives_count` |
@@ -70,7 +72,7 @@ public struct ConnectionOptions: Sendable, Hashable {
     ///   - tcpUserTimeoutMilliseconds: See ``tcpUserTimeoutMilliseconds``, in milliseconds.
     public init(
         connectTimeoutSeconds: Int = 3,
-        statementTimeoutMilliseconds: Int = 5_000,
+        statementTimeoutMilliseconds: Int = 0,
         keepalivesIdleSeconds: Int = 5,
         keepalivesIntervalSeconds: Int = 2,
         keepalivesCount: Int = 3,

@@ -18,9 +18,12 @@ public final class FaultProxy: Sendable {
     public let port: Int
     /// The proxy's control port on 127.0.0.1.
     public let controlPort: Int
-    private let process: Process
+    /// The proxy's process, spawned with `posix_spawn` and reaped here (not Foundation's
+    /// `Process`, whose exit monitoring hung other tests' `waitUntilExit()` when several
+    /// proxies started and stopped at once).
+    private let pid: pid_t
     /// Held open for the proxy's life: when it closes, the proxy exits (`--exit-on-stdin-eof`).
-    private let lifeline: Pipe
+    private let lifeline: Int32
     private let log: URL
     private let stopped = Mutex(false)
 
@@ -83,36 +86,63 @@ public final class FaultProxy: Sendable {
     ///   non-loopback `host` among the causes); an error from `Process.run()` when python3
     ///   cannot be started.
     public static func start(target host: String, port: Int) async throws -> FaultProxy {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // A python3 that dies at start on an overloaded machine is tried again, twice.
+        for _ in 0..<2 {
+            if let proxy = try? await Self.startOnce(target: host, port: port) { return proxy }
+        }
+        return try await Self.startOnce(target: host, port: port)
+    }
+
+    private static func startOnce(target host: String, port: Int) async throws -> FaultProxy {
         let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        process.arguments = [
+        let arguments = [
             "python3", Self.script.path, "--listen", "127.0.0.1:0", "--target", target,
             "--control", "127.0.0.1:0", "--exit-on-stdin-eof",
         ]
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("faultproxy-\(UUID()).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let errors = try FileHandle(forWritingTo: log)
-        let lifeline = Pipe()
-        let output = Pipe()
-        process.standardInput = lifeline
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        try? errors.close()
-
-        let line = try await Self.firstLine(of: output.fileHandleForReading.fileDescriptor, within: .seconds(10))
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        // Socket pairs made close-on-exec atomically: no other child spawned meanwhile by a
+        // parallel test inherits them (only the copies dup2'd to 0 and 1 survive the spawn).
+        let kind = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, kind, 0, &input) == 0, socketpair(AF_UNIX, kind, 0, &output) == 0 else {
+            throw POSIXError(.EMFILE)
+        }
+        let errors = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // stdin is the lifeline (the proxy exits at its end), stdout carries the LISTEN line.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors, 2)
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let spawned = posix_spawnp(&pid, "python3", &actions, nil, argv, environ)
+        close(input[0])
+        close(output[1])
+        close(errors)
+        guard spawned == 0 else {
+            close(input[1])
+            close(output[0])
+            throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .ENOENT)
+        }
+        let line = try await Self.firstLine(of: output[0], within: .seconds(30))
+        close(output[0])
         guard let line, let ports = Self.ports(in: line) else {
-            if process.isRunning { process.terminate() }
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+            close(input[1])
             let text = Self.contents(of: log)
             try? FileManager.default.removeItem(at: log)
             throw Failure.didNotStart(log: text)
         }
-        return FaultProxy(process: process, lifeline: lifeline, log: log, port: ports.listen, control: ports.control)
+        return FaultProxy(pid: pid, lifeline: input[1], log: log, port: ports.listen, control: ports.control)
     }
 
-    private init(process: Process, lifeline: Pipe, log: URL, port: Int, control: Int) {
-        self.process = process
+    private init(pid: pid_t, lifeline: Int32, log: URL, port: Int, control: Int) {
+        self.pid = pid
         self.lifeline = lifeline
         self.log = log
         self.port = port
@@ -202,13 +232,15 @@ public final class FaultProxy: Sendable {
                 return was
             })
         else { return }
-        try? self.lifeline.fileHandleForWriting.close()
-        let pid = self.process.processIdentifier
+        close(self.lifeline)
+        let pid = self.pid
         kill(pid, SIGTERM)
         if !self.waitUntilControlCloses() {
             kill(pid, SIGKILL)
             _ = self.waitUntilControlCloses()
         }
+        // Reap it (it is ours alone: no other code waits for this pid).
+        for _ in 0..<200 where waitpid(pid, nil, WNOHANG) == 0 { usleep(10_000) }
         try? FileManager.default.removeItem(at: self.log)
     }
 

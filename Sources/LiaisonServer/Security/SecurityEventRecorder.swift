@@ -42,7 +42,7 @@ final class SecurityEventRecorder: Sendable {
             return state.queue
         }
         let storage = self.storage
-        Task {
+        Task(executorPreference: StorageExecutor.shared) {
             do {
                 try await storage.recordSecurityEvents(
                     batch.map { NewSecurityEvent(kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) }

@@ -10,7 +10,9 @@ extension SessionHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let durables = self.shared.durables
         let promise = context.eventLoop.makePromise(of: StoreAnswer?.self)
-        promise.completeWithTask { await SessionHandler.answer(request, storage: storage, durables: durables) }
+        Task(executorPreference: StorageExecutor.shared) {
+            promise.succeed(await SessionHandler.answer(request, storage: storage, durables: durables))
+        }
         promise.futureResult.whenSuccess { answer in
             guard let answer else { return }
             handler.value.run { $0.storeAnswered(answer, now: Monotonic.milliseconds()) }
@@ -21,7 +23,9 @@ extension SessionHandler {
     private func askDetached(_ request: StoreRequest) {
         let storage = self.shared.storage
         let durables = self.shared.durables
-        Task { await SessionHandler.answerIgnored(request, storage: storage, durables: durables) }
+        Task(executorPreference: StorageExecutor.shared) {
+            await SessionHandler.answerIgnored(request, storage: storage, durables: durables)
+        }
     }
 
     private static func answerIgnored(_ request: StoreRequest, storage: any LiaisonStorage, durables: DurableRegistry)

@@ -132,6 +132,7 @@ final class SessionHandler: ChannelInboundHandler {
     /// Feeds one event to the machine and executes what it returns.
     func run(_ event: (inout SessionStateMachine) -> [SessionAction]) {
         guard self.machine != nil else { return }
+        if let channel = self.context?.channel { self.machine!.observe(writable: channel.isWritable) }
         let actions = event(&self.machine!)
         self.execute(actions)
     }

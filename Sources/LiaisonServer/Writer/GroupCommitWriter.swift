@@ -113,8 +113,13 @@ final class GroupCommitWriter: Service, Sendable {
         if now { done() }
     }
 
-    /// The commit loop: until graceful shutdown, and then until the queue is empty.
+    /// The commit loop: until graceful shutdown, and then until the queue is empty. It runs on
+    /// ``StorageExecutor``, not the global pool, so nothing else in the process can stall it.
     func run() async {
+        await withTaskExecutorPreference(StorageExecutor.shared) { await self.commitLoop() }
+    }
+
+    private func commitLoop() async {
         var inDoubt: InDoubtBatch?
         await withGracefulShutdownHandler {
             while true {

@@ -30,14 +30,14 @@ public struct DatabaseTimeouts: Sendable, Equatable {
     }
 }
 
-extension Connection {
-    /// Opens a connection with the daemon's timeouts.
-    ///
-    /// - Throws: `PostgresError(.connectionFailed)` as ``Connection/init(_:)``.
-    convenience init(_ conninfo: String, timeouts: DatabaseTimeouts) throws {
-        // Until the Postgres target takes options of its own, connect_timeout goes in the
-        // conninfo (a later keyword wins in libpq's expansion).
-        try self.init(conninfo)
-        _ = timeouts
+extension DatabaseTimeouts {
+    /// The libpq connection options these timeouts stand for.
+    var connectionOptions: ConnectionOptions {
+        ConnectionOptions(
+            connectTimeoutSeconds: self.connectSeconds,
+            statementTimeoutMilliseconds: Int(self.statementMilliseconds),
+            keepalivesIdleSeconds: self.keepaliveIdleSeconds,
+            tcpUserTimeoutMilliseconds: self.tcpUserTimeoutMilliseconds
+        )
     }
 }

@@ -47,7 +47,8 @@ enum DeadlineCall {
         }
         return try await withCheckedThrowingContinuation { continuation in
             let once = Once(continuation)
-            executor.submit(body) { result in
+            // A job still queued at the deadline never runs (the caller was answered already).
+            executor.submit(deadline: deadline, body) { result in
                 switch result {
                 case .success(let value): once.resume(with: .success(value))
                 case .failure(let error): once.resume(with: .failure(StoreError.wrap(error)))

@@ -24,7 +24,8 @@ public final class PostgresStorage: LiaisonStorage {
     ///   - readPoolSize: Threads (and connections) of the read pool, at least 1.
     ///   - timeouts: Connect, statement and call deadlines, and TCP keepalive settings.
     public init(databaseURL: String, readPoolSize: Int, timeouts: DatabaseTimeouts = .init()) {
-        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL, timeouts: timeouts) }
+        let options = timeouts.connectionOptions
+        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL, options: options) }
         self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
         self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
         self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)

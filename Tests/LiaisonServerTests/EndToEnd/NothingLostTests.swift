@@ -70,19 +70,31 @@ import Testing
         let db = try TestDatabase.create()
         defer { db.drop() }
         try await TestDaemon.run(db) { daemon in
-            let options = [("durable", "crashy"), ("ack", "explicit"), ("max_deliver", "3"), ("from", "all")]
+            // One in flight at a time: the consumer only ever holds the message it crashes on.
+            let options = [("durable", "crashy"), ("ack", "explicit"), ("max_deliver", "3"), ("max_inflight", "1")]
+            // Created before the messages exist, so it starts before them.
+            let creator = try await daemon.client("unhcr-mm-sittwe")
+            try await creator.subscribe(sid: "s", pattern: "field.mm.>", options: options)
+            await creator.close()
+            try await Task.sleep(for: .milliseconds(300))  // its binding is gone before anything is published
             let seqs = try await self.publish(try await daemon.client("unhcr"), 2)
             var deliveries = 0
+            var counts: [Int] = []
             for _ in 0..<6 {
                 // Connect, receive the poison message, crash before acknowledging it.
                 let consumer = try await daemon.client("unhcr-mm-sittwe")
                 try await self.subscribeRetryingWhileBusy(consumer, options: options)
-                let got = try? await collect(consumer, count: 1, timeout: .seconds(3))
-                if got?.first?.seq == seqs[0] { deliveries += 1 }
+                let got = try? await collect(consumer, count: 1, timeout: .seconds(10))
+                if let poison = got?.first, poison.seq == seqs[0] {
+                    deliveries += 1
+                    counts.append(Int(poison.headers["liaison.delivery"] ?? "1") ?? 0)
+                }
                 await consumer.close()
                 if got?.first?.seq == seqs[1] { break }
             }
-            #expect(deliveries == 3)
+            // Each reconnect got it again with its count raised, never more than max_deliver times.
+            #expect(deliveries == 3, "delivery counts seen: \(counts)")
+            #expect(counts == [1, 2, 3])
             let letters = try db.connect().query(
                 "SELECT seq, deliveries FROM dead_letters WHERE account = 'unhcr-mm-sittwe' AND consumer = 'crashy'"
             )

@@ -272,6 +272,13 @@ struct SessionStateMachine {
         self.needsFlush = true
     }
 
+    /// The handler tells the socket's writability before every event; the burst budget starts
+    /// afresh with each event.
+    mutating func observe(writable: Bool) {
+        self.writable = writable
+        self.burstBytes = 0
+    }
+
     /// Whether more output may go out now: the socket is below its high-water mark and this
     /// machine has not released more than the mark since it last heard.
     var canWrite: Bool { self.writable && self.burstBytes < self.limits.highWaterMark }
