@@ -45,7 +45,9 @@ final class SecurityEventRecorder: Sendable {
         Task(executorPreference: StorageExecutor.shared) {
             do {
                 try await storage.recordSecurityEvents(
-                    batch.map { NewSecurityEvent(kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) }
+                    batch.map {
+                        NewSecurityEvent(kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason)
+                    }
                 )
             } catch {
                 self.logger.error(

@@ -1,9 +1,9 @@
+import LiaisonStore
 public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
 import NIOSSL
-import LiaisonStore
 public import ServiceLifecycle
 
 /// The Liaison daemon's TCP server as a swift-service-lifecycle `Service`.
@@ -91,7 +91,10 @@ public final class LiaisonServer: Service, Sendable {
             readPoolSize: configuration.readPoolSize,
             timeouts: DatabaseTimeouts(
                 connectSeconds: configuration.databaseConnectTimeoutSeconds,
-                statementMilliseconds: max(configuration.publishTimeoutMilliseconds, configuration.storageTimeoutMilliseconds),
+                statementMilliseconds: max(
+                    configuration.publishTimeoutMilliseconds,
+                    configuration.storageTimeoutMilliseconds
+                ),
                 keepaliveIdleSeconds: configuration.databaseKeepaliveIdleSeconds,
                 tcpUserTimeoutMilliseconds: configuration.databaseTCPUserTimeoutMilliseconds,
                 callMilliseconds: configuration.storageTimeoutMilliseconds
@@ -145,7 +148,11 @@ public final class LiaisonServer: Service, Sendable {
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
                 .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
-                .init(service: listeners, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "listeners"),
+                .init(
+                    service: listeners,
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    serviceName: "listeners"
+                ),
             ],
             logger: self.logger
         )

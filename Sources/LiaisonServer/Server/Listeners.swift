@@ -136,9 +136,12 @@ struct AccessPoll: Service {
     let access: AccessControl
 
     func run() async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await self.access.poll()
-            try? await Task.sleep(for: .seconds(1))
+        // On the daemon's own executor: a busy global pool must not delay a revocation.
+        await withTaskExecutorPreference(StorageExecutor.shared) {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await self.access.poll()
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
     }
 }

@@ -28,7 +28,11 @@ extension SessionHandler {
         }
     }
 
-    private static func answerIgnored(_ request: StoreRequest, storage: any LiaisonStorage, durables: DurableRegistry)
+    private static func answerIgnored(
+        _ request: StoreRequest,
+        storage: any LiaisonStorage,
+        durables: DurableRegistry
+    )
         async
     {
         if await SessionHandler.answer(request, storage: storage, durables: durables) != nil { return }
@@ -65,7 +69,9 @@ extension SessionHandler {
             let result = await SessionHandler.result { try await storage.deadLetter(move) }
             return .deadLettered(sid: sid, subscriptionID: subscriptionID, move: move, result)
         case .takeReplays(let sid, let subscriptionID, let account, let consumer):
-            let result = await SessionHandler.result { try await storage.takeReplays(account: account, consumer: consumer) }
+            let result = await SessionHandler.result {
+                try await storage.takeReplays(account: account, consumer: consumer)
+            }
             return .replays(sid: sid, subscriptionID: subscriptionID, result)
         }
     }

@@ -116,7 +116,22 @@ final class GroupCommitWriter: Service, Sendable {
     /// The commit loop: until graceful shutdown, and then until the queue is empty. It runs on
     /// ``StorageExecutor``, not the global pool, so nothing else in the process can stall it.
     func run() async {
-        await withTaskExecutorPreference(StorageExecutor.shared) { await self.commitLoop() }
+        // Cancelled (another service of the group failed, e.g. a port in use): stop waiting too.
+        await withTaskCancellationHandler {
+            await withTaskExecutorPreference(StorageExecutor.shared) { await self.commitLoop() }
+        } onCancel: {
+            self.stopTaking()
+        }
+    }
+
+    /// Takes no more publishes (they are answered `ERR 503`); the loop ends once the queue is empty.
+    private func stopTaking() {
+        let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.stopped = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
     }
 
     private func commitLoop() async {
@@ -128,12 +143,7 @@ final class GroupCommitWriter: Service, Sendable {
                 self.finishedBatch()
             }
         } onGracefulShutdown: {
-            let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-                state.stopped = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
+            self.stopTaking()
         }
         if let inDoubt {
             // One last look, so a committed batch is at least logged with its seqs.
@@ -237,13 +247,19 @@ final class GroupCommitWriter: Service, Sendable {
             if error.code != .unavailable && batch.count > 1 {
                 // One bad row fails its whole transaction: commit the rows one by one so a
                 // single poison message cannot cost every other publisher in the batch.
-                self.logger.warning("batch refused, retrying its messages one by one", metadata: [LogKey.error: "\(error)"])
+                self.logger.warning(
+                    "batch refused, retrying its messages one by one",
+                    metadata: [LogKey.error: "\(error)"]
+                )
                 for pending in batch {
                     if let doubt = await self.append([pending], deadline: deadline) { return doubt }
                 }
                 return nil
             }
-            self.logger.error("publish batch failed", metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"])
+            self.logger.error(
+                "publish batch failed",
+                metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
+            )
             Self.answer(batch) { _ in .failure(.notStored(error.message)) }
             return nil
         }
@@ -264,10 +280,16 @@ final class GroupCommitWriter: Service, Sendable {
                     deadline: Monotonic.instant(deadline)
                 )
                 if let found {
-                    self.logger.notice("interrupted batch had committed: routing it", metadata: ["batch.count": "\(doubt.batch.count)"])
+                    self.logger.notice(
+                        "interrupted batch had committed: routing it",
+                        metadata: ["batch.count": "\(doubt.batch.count)"]
+                    )
                     self.deliver(doubt.batch, found)
                 } else {
-                    self.logger.notice("interrupted batch had not committed", metadata: ["batch.count": "\(doubt.batch.count)"])
+                    self.logger.notice(
+                        "interrupted batch had not committed",
+                        metadata: ["batch.count": "\(doubt.batch.count)"]
+                    )
                     Self.answer(doubt.batch) { _ in .failure(.notStored("connection lost before commit")) }
                 }
                 return .resolved

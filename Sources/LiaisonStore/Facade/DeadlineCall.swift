@@ -59,7 +59,9 @@ enum DeadlineCall {
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
                 let milliseconds = nanoseconds / 1_000_000
                 once.resume(
-                    with: .failure(StoreError(.unavailable, "\(what): database did not answer within \(milliseconds) ms"))
+                    with: .failure(
+                        StoreError(.unavailable, "\(what): database did not answer within \(milliseconds) ms")
+                    )
                 )
             }
         }

@@ -20,7 +20,12 @@ public protocol LiaisonStorage: Sendable {
     /// - Throws: `.unavailable` when the database could not be reached or did not answer in time
     ///   (the batch may or may not have committed: resolve it), `.database` when it refused the
     ///   batch (rolled back).
-    func append(_ batch: [NewMessage], token: Int64, dedupeWindowSeconds: Int64, deadline: ContinuousClock.Instant)
+    func append(
+        _ batch: [NewMessage],
+        token: Int64,
+        dedupeWindowSeconds: Int64,
+        deadline: ContinuousClock.Instant
+    )
         async throws -> MessageLog.Appended
 
     /// Finds out whether the batch recorded under `token` committed.

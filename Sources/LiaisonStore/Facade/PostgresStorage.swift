@@ -43,7 +43,10 @@ public final class PostgresStorage: LiaisonStorage {
         .now + .milliseconds(self.callTimeoutMilliseconds)
     }
 
-    private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Connection) throws -> T) async throws
+    private func read<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws
         -> T
     {
         try await DeadlineCall.run(what, on: self.reads, deadline: self.deadline, body)

@@ -28,7 +28,8 @@ import Testing
         let proxy = try await FaultProxy.start(target: "127.0.0.1", port: try self.databasePort(db))
         defer { proxy.stop() }
         let url = try self.url(db, throughPort: proxy.port)
-        try await TestDaemon.runWithShutdownHook(db, configure: { $0.databaseURL = url }) { daemon, shutdown in
+        let configure: @Sendable (inout ServerConfiguration) -> Void = { $0.databaseURL = url }
+        try await TestDaemon.runWithShutdownHook(db, configure: configure) { daemon, shutdown in
             let publisher = try await daemon.client("unhcr")
             _ = try await publisher.publish(topic: "field.mm.sittwe.report", payload: Array("before".utf8))
 
@@ -52,7 +53,8 @@ import Testing
             try proxy.unstall()
             var resumed = false
             for _ in 0..<60 where !resumed {
-                if (try? await publisher.publish(topic: "field.mm.sittwe.report", payload: Array("after".utf8))) != nil {
+                if (try? await publisher.publish(topic: "field.mm.sittwe.report", payload: Array("after".utf8))) != nil
+                {
                     resumed = true
                 } else {
                     try await Task.sleep(for: .milliseconds(500))
@@ -73,7 +75,8 @@ import Testing
         let proxy = try await FaultProxy.start(target: "127.0.0.1", port: try self.databasePort(db))
         defer { proxy.stop() }
         let url = try self.url(db, throughPort: proxy.port)
-        try await TestDaemon.run(db, configure: { $0.databaseURL = url }) { daemon in
+        let configure: @Sendable (inout ServerConfiguration) -> Void = { $0.databaseURL = url }
+        try await TestDaemon.run(db, configure: configure) { daemon in
             let publisher = try await daemon.client("unhcr")
             try proxy.refuse()
             try proxy.reset()
@@ -90,7 +93,10 @@ import Testing
             #expect(answers.contains { $0.contains("not stored") })
             try proxy.accept()
             let count = try db.connect().query("SELECT count(*) FROM messages WHERE payload = 'x'::bytea")
-            #expect(try count.decode(Int64.self, row: 0, column: 0) <= Int64(answers.filter { $0.contains("unknown") }.count))
+            #expect(
+                try count.decode(Int64.self, row: 0, column: 0)
+                    <= Int64(answers.filter { $0.contains("unknown") }.count)
+            )
         }
     }
 }

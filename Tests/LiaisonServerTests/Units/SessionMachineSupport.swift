@@ -104,7 +104,10 @@ struct MachineHarness {
         _ = self.start()
         _ = self.send("AUTH \(account) secret")
         _ = self.machine.storeAnswered(
-            .authenticated(account: account, .success((Account(name: account, kind: .office), self.policy.permissions(account)!))),
+            .authenticated(
+                account: account,
+                .success((Account(name: account, kind: .office), self.policy.permissions(account)!))
+            ),
             now: self.now
         )
     }

@@ -18,7 +18,10 @@ import Testing
         #expect(H.written(h.send("PING")).isEmpty)
         #expect(H.publishTickets(h.publish("field.mm.report", "hello")).isEmpty)
         let answered = h.machine.storeAnswered(
-            .authenticated(account: "office", .success((Account(name: "office", kind: .office), h.policy.permissions("office")!))),
+            .authenticated(
+                account: "office",
+                .success((Account(name: "office", kind: .office), h.policy.permissions("office")!))
+            ),
             now: h.now
         )
         #expect(H.written(answered) == ["OK AUTH office", "PONG"])
@@ -57,7 +60,13 @@ import Testing
             .page(
                 sid: "gone",
                 subscriptionID: 42,
-                request: PageRequest(after: 0, startTime: nil, pattern: try! TopicPattern(">"), clearance: .public, limit: 1),
+                request: PageRequest(
+                    after: 0,
+                    startTime: nil,
+                    pattern: try! TopicPattern(">"),
+                    clearance: .public,
+                    limit: 1
+                ),
                 .success(LogPage(messages: [H.message(1)], flash: []))
             ),
             now: h.now
@@ -79,7 +88,10 @@ import Testing
         let closed = h.machine.inputClosed()
         #expect(!closed.contains(.close))
         let answered = h.machine.storeAnswered(
-            .authenticated(account: "office", .success((Account(name: "office", kind: .office), h.policy.permissions("office")!))),
+            .authenticated(
+                account: "office",
+                .success((Account(name: "office", kind: .office), h.policy.permissions("office")!))
+            ),
             now: h.now
         )
         #expect(H.written(answered) == ["OK AUTH office", "PONG"])
@@ -152,7 +164,12 @@ import Testing
         // Messages committed while the page is read are held, not written out of order.
         #expect(H.written(h.route([H.message(3), H.message(4)], sid: "1")).isEmpty)
         let page = h.machine.storeAnswered(
-            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: [H.message(1), H.message(2), H.message(3)], flash: []))),
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: [H.message(1), H.message(2), H.message(3)], flash: []))
+            ),
             now: h.now
         )
         #expect(H.written(page) == ["MSG 1 1", "MSG 1 2", "MSG 1 3", "MSG 1 4"])
@@ -178,7 +195,12 @@ import Testing
         }
         #expect(request.after == 1)
         let page = h.machine.storeAnswered(
-            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: [H.message(2), H.message(3, flash: true)], flash: []))),
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: [H.message(2), H.message(3, flash: true)], flash: []))
+            ),
             now: h.now
         )
         #expect(H.written(page) == ["MSG 1 2"])
@@ -196,13 +218,21 @@ import Testing
             deliveredSeq: 0,
             createdAt: Date()
         )
-        let bound = h.machine.storeAnswered(.consumerOpened(sid: "1", .success(.init(info: info, pending: [:]))), now: h.now)
+        let bound = h.machine.storeAnswered(
+            .consumerOpened(sid: "1", .success(.init(info: info, pending: [:]))),
+            now: h.now
+        )
         guard case .readPage(_, let id, let request)? = H.storeRequests(bound).first else {
             Issue.record("no replay")
             return
         }
         let page = h.machine.storeAnswered(
-            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: (1...3).map { H.message($0) }, flash: []))),
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: (1...3).map { H.message($0) }, flash: []))
+            ),
             now: h.now
         )
         #expect(H.written(page).count == 3)
@@ -223,7 +253,11 @@ import Testing
         #expect(after.first?.ackFloor == 2)
         // Closing records the last progress before the durable name is freed.
         let closed = h.machine.channelInactive()
-        #expect(closed.contains { if case .store(.releaseConsumer(_, account: "office", name: "feed")) = $0 { true } else { false } })
+        #expect(
+            closed.contains {
+                if case .store(.releaseConsumer(_, account: "office", name: "feed")) = $0 { true } else { false }
+            }
+        )
     }
 
     @Test func aReboundExplicitConsumerKeepsDeliveryCountsAndDeadLettersInOneMove() {
@@ -248,15 +282,21 @@ import Testing
             return
         }
         let page = h.machine.storeAnswered(
-            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: (5...8).map { H.message($0) }, flash: []))),
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: (5...8).map { H.message($0) }, flash: []))
+            ),
             now: h.now
         )
         #expect(H.written(page) == ["MSG 1 6 liaison.delivery=3", "MSG 1 8"])
         let tick = h.machine.timerFired(.ackTick, now: h.now + 100)
-        guard let move = H.storeRequests(tick).compactMap({ r -> DeadLetterMove? in
-            if case .deadLetter(_, _, let move) = r { return move }
-            return nil
-        }).first
+        guard
+            let move = H.storeRequests(tick).compactMap({ r -> DeadLetterMove? in
+                if case .deadLetter(_, _, let move) = r { return move }
+                return nil
+            }).first
         else {
             Issue.record("the exhausted message was not dead-lettered")
             return

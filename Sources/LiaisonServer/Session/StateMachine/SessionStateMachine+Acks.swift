@@ -164,8 +164,12 @@ extension SessionStateMachine {
     }
 
     /// Dead letters an admin asked to replay: delivered again as first deliveries.
-    mutating func replaysArrived(sid: String, subscriptionID: UInt64, _ result: Result<[Message], StoreError>, now: Int64)
-    {
+    mutating func replaysArrived(
+        sid: String,
+        subscriptionID: UInt64,
+        _ result: Result<[Message], StoreError>,
+        now: Int64
+    ) {
         guard self.subscriptions[sid]?.subscriptionID == subscriptionID, case .success(let messages) = result,
             !messages.isEmpty
         else { return }

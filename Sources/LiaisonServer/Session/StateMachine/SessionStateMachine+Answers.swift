@@ -36,7 +36,9 @@ extension SessionStateMachine {
             self.authDelayPassed()
         case .idle:
             let timeout = self.limits.idleTimeoutMilliseconds
-            if now - self.lastCommandAt >= timeout {
+            // A connection waiting for a reply (a slow AUTH, a publish being committed) is not
+            // idle, and one not yet authenticated is the auth timeout's to close.
+            if now - self.lastCommandAt >= timeout, self.outbound.waitingCount == 0, self.account != nil {
                 self.emit(.log(.notice, "closing connection: idle for \(timeout) ms"))
                 self.send(ProtocolError(.badRequest, "idle timeout", closesConnection: true).replyLine)
                 self.deferred.removeAll()
@@ -48,7 +50,10 @@ extension SessionStateMachine {
             self.stallTimerRunning = false
             guard !self.writable else { break }
             self.emit(
-                .log(.notice, "closing connection: reader stalled, nothing read for \(self.limits.stallTimeoutMilliseconds) ms")
+                .log(
+                    .notice,
+                    "closing connection: reader stalled, nothing read for \(self.limits.stallTimeoutMilliseconds) ms"
+                )
             )
             self.emit(.abort)
         case .ackTick:

@@ -93,7 +93,9 @@ extension SessionStateMachine {
     private mutating func bind(_ account: Account, _ permissions: Permissions, via method: String) -> String? {
         let limit = self.limits.maxConnectionsPerAccount
         guard self.policy.claimAccount(account.name, limit: limit) else {
-            self.emit(.securityEvent(.connectionRefused, account: account.name, reason: "more than \(limit) connections"))
+            self.emit(
+                .securityEvent(.connectionRefused, account: account.name, reason: "more than \(limit) connections")
+            )
             return ProtocolError(
                 .tooManyRequests,
                 "account \(account.name) has \(limit) connections already",

@@ -117,7 +117,10 @@ extension SessionStateMachine {
     /// - Parameters:
     ///   - ticket: The ticket of ``SessionAction/submitPublish(ticket:_:)``.
     ///   - result: The seq and whether it was a duplicate, or why it was not confirmed.
-    mutating func published(_ ticket: UInt64, _ result: Result<GroupCommitWriter.Outcome, PublishFailure>)
+    mutating func published(
+        _ ticket: UInt64,
+        _ result: Result<GroupCommitWriter.Outcome, PublishFailure>
+    )
         -> [SessionAction]
     {
         guard let pending = self.pendingPublishes.removeValue(forKey: ticket) else { return self.finish() }
