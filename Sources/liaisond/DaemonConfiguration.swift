@@ -63,6 +63,30 @@ struct DaemonConfiguration {
             try Self.int(reader, "dedupe.windowSeconds", Int(server.dedupeWindowSeconds), 0...Int(Int32.max))
         )
         server.eventLoopThreads = try Self.int(reader, "server.threads", server.eventLoopThreads, 1...256)
+        server.publishTimeoutMilliseconds = Int64(
+            try Self.int(reader, "writer.publishTimeoutMs", Int(server.publishTimeoutMilliseconds), 100...600_000)
+        )
+        server.storageTimeoutMilliseconds = Int64(
+            try Self.int(reader, "database.callTimeoutMs", Int(server.storageTimeoutMilliseconds), 100...600_000)
+        )
+        server.databaseConnectTimeoutSeconds = try Self.int(
+            reader,
+            "database.connectTimeoutSeconds",
+            server.databaseConnectTimeoutSeconds,
+            2...600
+        )
+        server.databaseKeepaliveIdleSeconds = try Self.int(
+            reader,
+            "database.keepaliveIdleSeconds",
+            server.databaseKeepaliveIdleSeconds,
+            1...7200
+        )
+        server.databaseTCPUserTimeoutMilliseconds = try Self.int(
+            reader,
+            "database.tcpUserTimeoutMs",
+            server.databaseTCPUserTimeoutMilliseconds,
+            0...600_000
+        )
         var limits = server.limits
         limits.maxLineLength = try Self.int(reader, "limits.maxLineLength", limits.maxLineLength, 256...1 << 20)
         limits.maxPayload = try Self.int(reader, "limits.maxPayload", limits.maxPayload, 0...64 << 20)
