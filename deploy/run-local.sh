@@ -16,7 +16,7 @@ root=$(pwd)
 scripts/ensure-deps.sh
 
 config=${LIAISON_BUILD_CONFIG:-release}
-echo "run-local: building ($config; the first build takes about ten minutes on two cores)" >&2
+echo "run-local: building ($config; the first build takes 12 to 25 minutes on two cores)" >&2
 swift build -c "$config" --product liaisond >&2
 swift build -c "$config" --product liaisonctl >&2
 bin=$(swift build -c "$config" --show-bin-path)

@@ -32,7 +32,15 @@ struct SubOutput: Sendable {
                 everConnected = true
                 linkUp = true
             case .message(let message):
-                FileHandle.standardOutput.write(Data((Self.render(message, format: self.format) + "\n").utf8))
+                // A reader that went away (`| head`) ends the follow quietly: no crash, and the
+                // final confirmation still goes out.
+                guard
+                    (try? FileHandle.standardOutput.write(
+                        contentsOf: Data((Self.render(message, format: self.format) + "\n").utf8)
+                    )) != nil
+                else {
+                    return
+                }
                 if self.acknowledges { follower.ack(seq: message.seq) }
                 received += 1
                 if let count = self.count, received >= count {

@@ -45,7 +45,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
 
             let resumed = try await daemon.client("unhcr-mm-sittwe")
-            try await resumed.subscribe(sid: "s", pattern: "field.mm.>", options: [("durable", "sittwe-feed")])
+            try await self.subscribeRetryingWhileBusy(resumed, options: [("durable", "sittwe-feed")])
             let rest = try await collect(resumed, count: 580, timeout: .seconds(60))
             #expect(rest.map(\.seq) == Array(seqs.dropFirst(20)))
         }
@@ -68,7 +68,7 @@ import Testing
             await office.close()
             try await Task.sleep(for: .milliseconds(300))
             let again = try await daemon.client("unhcr-mm-sittwe")
-            try await again.subscribe(sid: "s", pattern: "field.mm.>", options: [("durable", "quiet")])
+            try await self.subscribeRetryingWhileBusy(again, options: [("durable", "quiet")])
             #expect(try await collect(again, count: 50).map(\.seq) == seqs)
         }
     }

@@ -45,6 +45,8 @@ extension SessionStateMachine {
                 self.become(.closing)
                 return
             }
+            // The idle clock starts when the client can act, not when its AUTH was read.
+            self.lastCommandAt = now
             self.fill(pending.ticket, ServerLine.authenticated(account: account.name))
         case .success(nil):
             self.policy.authFailed(address: self.configuration.remoteHost, account: name, now: now)

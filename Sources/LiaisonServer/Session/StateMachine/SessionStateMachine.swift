@@ -199,6 +199,9 @@ struct SessionStateMachine {
     /// The client sent nothing for a ping interval: ping it, or give up on it.
     mutating func readIdle() -> [SessionAction] {
         guard self.phase != .closed else { return [] }
+        // The client waits for us (a slow AUTH, a commit): a PING would queue behind that reply,
+        // so the client could not answer it. Not silent: not pinged, not closed.
+        guard self.outbound.waitingCount == 0 else { return [] }
         if self.pingsOutstanding >= self.limits.maxPingsOutstanding {
             self.emit(
                 .log(
