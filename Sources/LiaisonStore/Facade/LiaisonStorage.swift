@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LiaisonCore
 
 /// Everything the server needs from storage, as one asynchronous API.

@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 public import LiaisonCore
-public import Postgres
+import Postgres
 
 /// ``LiaisonStorage`` over PostgreSQL: libpq threads of its own, and a deadline on every call.
 ///
