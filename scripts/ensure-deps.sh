@@ -20,6 +20,12 @@ if [ "$(id -u)" != 0 ]; then
     sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt job may hold the lock for a while (a machine's own updates): wait for it, up to 5 min.
+for attempt in $(seq 1 30); do
+    if $sudo apt-get -o DPkg::Lock::Timeout=10 update -qq; then break; fi
+    if [ "$attempt" = 30 ]; then echo "ensure-deps: apt-get update kept failing" >&2; exit 1; fi
+    echo "ensure-deps: apt busy, retrying in 10 s" >&2
+    sleep 10
+done
+$sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's postgresql package starts a system cluster on 5432; Liaison runs its own, so leave it.
