@@ -343,6 +343,24 @@ class Daemon:
         return 0
 
 
+def run_liaisonctl(binary: str, database_url: str, *arguments: str) -> str:
+    """Runs one `liaisonctl` admin command on the database; its stdout, or RuntimeError with its stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_")}
+    env["LIAISON_DATABASE_URL"] = database_url
+    out = subprocess.run([binary, *arguments], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("liaisonctl %s: exit %d: %s" % (" ".join(arguments), out.returncode, out.stderr))
+    return out.stdout
+
+
+def prepare_network(binary: str, database_url: str, accounts: List[str]) -> Dict[str, str]:
+    """Migrates the database, imports config/network.json, and issues a token for each account."""
+    run_liaisonctl(binary, database_url, "migrate")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    run_liaisonctl(binary, database_url, "account", "import", os.path.join(root, "config", "network.json"))
+    return {account: run_liaisonctl(binary, database_url, "token", "issue", account).strip() for account in accounts}
+
+
 # ---------------------------------------------------------------------------- the soak
 
 class Soak:
@@ -366,12 +384,7 @@ class Soak:
             self.violations.append(text)
 
     def ctl(self, *arguments: str) -> str:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_")}
-        env["LIAISON_DATABASE_URL"] = self.args.database_url
-        out = subprocess.run([self.args.liaisonctl, *arguments], env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError("liaisonctl %s: exit %d: %s" % (" ".join(arguments), out.returncode, out.stderr))
-        return out.stdout
+        return run_liaisonctl(self.args.liaisonctl, self.args.database_url, *arguments)
 
     def message(self, cycle: int, who: str, index: int) -> Outgoing:
         rng = random.Random("%s-%d-%s-%d" % (self.run_id, cycle, who, index))
@@ -593,10 +606,7 @@ class Soak:
     def main(self) -> int:
         a = self.args
         try:
-            self.ctl("migrate")
-            root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-            self.ctl("account", "import", os.path.join(root, "config", "network.json"))
-            tokens = {acct: self.ctl("token", "issue", acct).strip() for acct in (PUBLISHER, CONSUMER, READER)}
+            tokens = prepare_network(a.liaisonctl, a.database_url, [PUBLISHER, CONSUMER, READER])
             newest = self.ctl("messages", "list", "--newest-first", "--limit", "1", "--format", "jsonl").strip()
             self.head_before = json.loads(newest)["seq"] if newest else 0
         except RuntimeError as error:
@@ -657,11 +667,26 @@ def self_test() -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_daemon_arguments(parser: argparse.ArgumentParser):
+    """--liaisond, --liaisonctl and --database-url, shared by the soak scripts."""
     parser.add_argument("--liaisond", default=".build/release/liaisond")
     parser.add_argument("--liaisonctl", default=".build/release/liaisonctl")
     parser.add_argument("--database-url", default=os.environ.get("LIAISON_DATABASE_URL"))
+
+
+def check_daemon_arguments(parser: argparse.ArgumentParser, args):
+    """Refuses a missing database URL or binaries that are not executable; makes the paths absolute."""
+    if not args.database_url:
+        parser.error("--database-url or LIAISON_DATABASE_URL is required")
+    args.liaisond, args.liaisonctl = os.path.abspath(args.liaisond), os.path.abspath(args.liaisonctl)
+    for binary in (args.liaisond, args.liaisonctl):
+        if not os.access(binary, os.X_OK):
+            parser.error("%s is not an executable: build it (swift build -c release) or pass its path" % binary)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_daemon_arguments(parser)
     parser.add_argument("--cycles", type=int, default=20, help="kill -9 cycles (default 20)")
     parser.add_argument("--duration", type=float, default=600, help="start no cycle after this many seconds")
     parser.add_argument("--seed", type=int, default=None)
@@ -675,12 +700,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.self_test:
         return self_test()
-    if not args.database_url:
-        parser.error("--database-url or LIAISON_DATABASE_URL is required")
-    args.liaisond, args.liaisonctl = os.path.abspath(args.liaisond), os.path.abspath(args.liaisonctl)
-    for binary in (args.liaisond, args.liaisonctl):
-        if not os.access(binary, os.X_OK):
-            parser.error("%s is not an executable: build it (swift build -c release) or pass its path" % binary)
+    check_daemon_arguments(parser, args)
     low, _, high = args.kill_after_ms.partition(":")
     args.kill_after_ms = (float(low), float(high or low))
     if args.seed is None:

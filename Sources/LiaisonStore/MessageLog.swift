@@ -12,6 +12,16 @@ public struct MessageLog: Sendable {
         public var duplicates: [Bool]
         /// The publication time of every stored message of the batch (the transaction's time, UTC, µs).
         public var publishedAt: Date
+
+        /// - Parameters:
+        ///   - seqs: Per input row, its seq (a duplicate's: the seq its key first got).
+        ///   - duplicates: Per input row, whether it repeated an `id` (nothing stored).
+        ///   - publishedAt: The batch's publication time.
+        public init(seqs: [Int64], duplicates: [Bool], publishedAt: Date) {
+            self.seqs = seqs
+            self.duplicates = duplicates
+            self.publishedAt = publishedAt
+        }
     }
 
     /// Creates the repository.

@@ -161,7 +161,9 @@ final class GroupCommitWriter: Service, Sendable {
                 state.committing = !batch.isEmpty
                 return (batch, expired, state.stopped)
             }
-            Self.answer(expired) { _ in .failure(.timedOut) }
+            // Still queued at their deadline: never sent to the database, so certainly not stored.
+            Self.answer(expired) { _ in .failure(.notStored("waited longer than the publish timeout for the database"))
+            }
             if !taken.isEmpty { return taken }
             self.wakeDrainWaiters()
             if stopped { return nil }

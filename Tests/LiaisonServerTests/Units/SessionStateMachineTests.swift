@@ -177,6 +177,23 @@ import Testing
         #expect(H.written(h.route([H.message(4), H.message(5)], sid: "1")) == ["MSG 1 5"])
     }
 
+    @Test func aReplayPageSendsItsFlashMessagesFirst() {
+        var h = H()
+        h.authenticate()
+        let sub = h.send("SUB 1 field.> from=all")
+        guard case .readPage(_, let id, let request)? = H.storeRequests(sub).first else {
+            Issue.record("no page read")
+            return
+        }
+        let messages = [H.message(1), H.message(2), H.message(3, flash: true), H.message(4)]
+        let page = h.machine.storeAnswered(
+            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: messages, flash: []))),
+            now: h.now
+        )
+        // The flash one goes ahead of the routine ones before it and is not sent again in order.
+        #expect(H.written(page) == ["MSG 1 3 liaison.ahead=1", "MSG 1 1", "MSG 1 2", "MSG 1 4"])
+    }
+
     @Test func flashGoesAheadOfAFullInflightWindow() {
         var h = H()
         h.authenticate()

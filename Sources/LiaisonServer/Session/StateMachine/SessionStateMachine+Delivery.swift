@@ -146,11 +146,14 @@ extension SessionStateMachine {
         switch result {
         case .success(let read):
             self.emit(.count(.replayPages, 1))
-            // Flash messages the page does not reach yet go first, flagged as out of order.
+            // Flash messages go first, flagged as out of order: those inside the page (after its
+            // first message) and those the page does not reach yet.
             let pageEnd = read.messages.last?.seq ?? Int64.max
             let isLast = read.messages.count < request.limit
+            let inPage = read.messages.dropFirst().filter { $0.headers.priority == .flash }
+            let further = isLast ? [] : read.flash.filter { $0.seq > pageEnd }
             var ahead: [Message] = []
-            for message in read.flash where !isLast && message.seq > pageEnd {
+            for message in inPage + further {
                 if self.subscriptions[sid]!.state.deliverAhead(message) { ahead.append(message) }
             }
             let action = self.subscriptions[sid]!.state.page(
