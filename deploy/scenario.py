@@ -1481,8 +1481,12 @@ def self_test(network_path: str) -> bool:
 def main(argv=None) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=7420)
+    # Like liaisonctl: the daemon from $LIAISON_SERVER (HOST:PORT) unless --host/--port say otherwise.
+    env_host, _, env_port = os.environ.get("LIAISON_SERVER", "").rpartition(":")
+    ap.add_argument("--host", default=env_host.strip("[]") or "127.0.0.1",
+                    help="the daemon's host (default: from $LIAISON_SERVER, else 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=int(env_port) if env_port.isdigit() else 7420,
+                    help="the daemon's port (default: from $LIAISON_SERVER, else 7420)")
     ap.add_argument("--liaisonctl",
                     help="path of liaisonctl: issues a token per account, sets the clearances,"
                     " reads the audit trail")

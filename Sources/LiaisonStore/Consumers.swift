@@ -68,40 +68,6 @@ public struct Consumers: Sendable {
         }
     }
 
-    /// Persists progress; each seq only moves forward (`GREATEST`), and its timestamp is set when it moved.
-    ///
-    /// - Parameters:
-    ///   - account: The owning account.
-    ///   - name: The durable name.
-    ///   - ackFloor: The new ack floor, or `nil` to leave it.
-    ///   - deliveredSeq: The new highest delivered seq, or `nil` to leave it.
-    ///   - connection: The connection.
-    /// - Throws: ``StoreError`` `.notFound` when the consumer no longer exists (an admin deleted it);
-    ///   `.unavailable` or `.database`.
-    public func recordProgress(
-        account: String,
-        name: String,
-        ackFloor: Int64?,
-        deliveredSeq: Int64?,
-        on connection: Connection
-    ) throws(StoreError) {
-        let result = try storeCall {
-            try connection.query(
-                """
-                UPDATE durable_cursors SET
-                    acked_seq = GREATEST(acked_seq, coalesce($3, acked_seq)),
-                    last_ack_at = CASE WHEN $3 > acked_seq THEN now() ELSE last_ack_at END,
-                    delivered_seq = GREATEST(delivered_seq, coalesce($4, delivered_seq)),
-                    last_delivery_at = CASE WHEN $4 > delivered_seq THEN now() ELSE last_delivery_at END,
-                    updated_at = now()
-                WHERE account = $1 AND name = $2
-                """,
-                [account.postgresBind, name.postgresBind, ackFloor.postgresBind, deliveredSeq.postgresBind]
-            )
-        }
-        guard result.affectedRows == 1 else { throw Self.notFound(account: account, name: name) }
-    }
-
     /// Looks a consumer up.
     ///
     /// - Returns: The consumer, or `nil` if there is none.

@@ -145,20 +145,8 @@ struct MessagesList: AsyncParsableCommand {
         message.headers["class"] ?? Classification.internal.rawValue
     }
 
-    /// Up to 60 characters of the payload as UTF-8; control characters, invalid bytes and
-    /// non-printable characters become `.`, so one message stays on one line.
+    /// Up to 60 characters of the payload on one line (``PrintableText/line(_:maxCharacters:)``).
     static func preview(_ payload: [UInt8]) -> String {
-        var text = ""
-        for scalar in String(decoding: payload.prefix(240), as: UTF8.self).unicodeScalars {
-            if text.unicodeScalars.count >= 60 {
-                text += "..."
-                break
-            }
-            let printable =
-                scalar.properties.generalCategory != .control && scalar != "\u{FFFD}"
-                && scalar.properties.generalCategory != .format
-            text.unicodeScalars.append(printable ? scalar : ".")
-        }
-        return text
+        PrintableText.line(payload, maxCharacters: 60)
     }
 }

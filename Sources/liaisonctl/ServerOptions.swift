@@ -102,20 +102,23 @@ struct ServerOptions: ParsableArguments {
     /// The host and port to connect to.
     var address: (host: String, port: Int) {
         get throws {
+            let fromEnvironment = self.server == nil ? Self.env("LIAISON_SERVER") : nil
             let text =
-                try self.server ?? Self.env("LIAISON_SERVER")
+                try self.server ?? fromEnvironment
                 ?? (self.tlsOptions == nil ? "127.0.0.1:7420" : "127.0.0.1:7443")
+            // Name where the bad value came from: a user who never typed --server would look for it.
+            let source = fromEnvironment == nil ? "--server" : "LIAISON_SERVER"
             guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
                 (1...65535).contains(port)
             else {
-                throw ValidationError("--server must be HOST:PORT, got '\(text)'")
+                throw ValidationError("\(source) must be HOST:PORT, got '\(text)'")
             }
             var host = String(text[..<colon])
             if host.hasPrefix("["), host.hasSuffix("]") {
                 host = String(host.dropFirst().dropLast())
             }
             guard !host.isEmpty else {
-                throw ValidationError("--server must be HOST:PORT, got '\(text)'")
+                throw ValidationError("\(source) must be HOST:PORT, got '\(text)'")
             }
             return (host, port)
         }

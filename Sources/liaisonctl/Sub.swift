@@ -10,7 +10,8 @@ struct Sub: AsyncParsableCommand {
         discussion: """
             Text lines are `[seq] topic account time headers: payload`, the headers as the server sent \
             them (prio=, class=, liaison.delivery=, liaison.ahead=, ...) and left out when there are \
-            none; --format jsonl prints one object per message with seq, sid, topic, account, \
+            none, and control characters of the payload (CR, LF, ...) shown as `.` so each message is \
+            one line; --format jsonl prints one object per message with seq, sid, topic, account, \
             published_at, headers, size and payload_base64.
 
             When the link is lost, sub reconnects after a random wait (its ceiling 250 ms, doubling \

@@ -65,13 +65,14 @@ struct SubOutput: Sendable {
     }
 
     /// One message as a line of output: in text, `[seq] topic account time headers: payload`, the
-    /// headers as sent and left out when there are none.
+    /// headers as sent and left out when there are none, the payload's control characters as `.`.
     static func render(_ message: ReceivedMessage, format: Format) -> String {
         switch format {
         case .text:
             let headers = message.headerText.isEmpty ? "" : " " + message.headerText
             return
-                "[\(message.seq)] \(message.topic) \(message.account) \(message.publishedAt)\(headers): \(message.text)"
+                "[\(message.seq)] \(message.topic) \(message.account) \(message.publishedAt)\(headers): "
+                + PrintableText.line(message.payload)
         case .jsonl:
             return JSONLine.encode([
                 "seq": message.seq, "sid": message.sid, "topic": message.topic, "account": message.account,

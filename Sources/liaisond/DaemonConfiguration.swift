@@ -59,15 +59,24 @@ struct DaemonConfiguration {
         server.nodeName = reader.string(forKey: "node.name", default: server.nodeName)
         server.readPoolSize = try Self.int(reader, "database.readPoolSize", server.readPoolSize, 1...64)
         server.maxBatchCount = try Self.int(reader, "writer.maxBatch", server.maxBatchCount, 1...100_000)
-        server.dedupeWindowSeconds = Int64(
-            try Self.int(reader, "dedupe.windowSeconds", Int(server.dedupeWindowSeconds), 0...Int(Int32.max))
+        server.dedupeWindowSeconds = try Self.int64(
+            reader,
+            "dedupe.windowSeconds",
+            server.dedupeWindowSeconds,
+            0...Int(Int32.max)
         )
         server.eventLoopThreads = try Self.int(reader, "server.threads", server.eventLoopThreads, 1...256)
-        server.publishTimeoutMilliseconds = Int64(
-            try Self.int(reader, "writer.publishTimeoutMs", Int(server.publishTimeoutMilliseconds), 100...600_000)
+        server.publishTimeoutMilliseconds = try Self.int64(
+            reader,
+            "writer.publishTimeoutMs",
+            server.publishTimeoutMilliseconds,
+            100...600_000
         )
-        server.storageTimeoutMilliseconds = Int64(
-            try Self.int(reader, "database.callTimeoutMs", Int(server.storageTimeoutMilliseconds), 100...600_000)
+        server.storageTimeoutMilliseconds = try Self.int64(
+            reader,
+            "database.callTimeoutMs",
+            server.storageTimeoutMilliseconds,
+            100...600_000
         )
         server.databaseConnectTimeoutSeconds = try Self.int(
             reader,
@@ -93,8 +102,11 @@ struct DaemonConfiguration {
         limits.maxSubscriptions = try Self.int(reader, "limits.maxSubscriptions", limits.maxSubscriptions, 1...100_000)
         limits.highWaterMark = try Self.int(reader, "limits.highWaterMark", limits.highWaterMark, 4096...1 << 30)
         limits.replayPageSize = try Self.int(reader, "limits.replayPageSize", limits.replayPageSize, 1...100_000)
-        limits.pingIntervalMilliseconds = Int64(
-            try Self.int(reader, "limits.pingIntervalMs", Int(limits.pingIntervalMilliseconds), 100...3_600_000)
+        limits.pingIntervalMilliseconds = try Self.int64(
+            reader,
+            "limits.pingIntervalMs",
+            limits.pingIntervalMilliseconds,
+            100...3_600_000
         )
         limits.maxPingsOutstanding = try Self.int(
             reader,
@@ -102,11 +114,17 @@ struct DaemonConfiguration {
             limits.maxPingsOutstanding,
             1...100
         )
-        limits.stallTimeoutMilliseconds = Int64(
-            try Self.int(reader, "limits.stallTimeoutMs", Int(limits.stallTimeoutMilliseconds), 100...86_400_000)
+        limits.stallTimeoutMilliseconds = try Self.int64(
+            reader,
+            "limits.stallTimeoutMs",
+            limits.stallTimeoutMilliseconds,
+            100...86_400_000
         )
-        limits.ackWaitMilliseconds = Int64(
-            try Self.int(reader, "consumers.ackWaitMs", Int(limits.ackWaitMilliseconds), 1...86_400_000)
+        limits.ackWaitMilliseconds = try Self.int64(
+            reader,
+            "consumers.ackWaitMs",
+            limits.ackWaitMilliseconds,
+            1...86_400_000
         )
         limits.maxDeliver = try Self.int(reader, "consumers.maxDeliver", limits.maxDeliver, 1...1000)
         limits.maxInflight = try Self.int(reader, "consumers.maxInflight", limits.maxInflight, 1...100_000)
@@ -124,8 +142,11 @@ struct DaemonConfiguration {
             try Self.int(reader, "limits.publishBurst", Int(limits.publishBurst), 1...10_000_000)
         )
         limits.authFreeFailures = try Self.int(reader, "limits.authFreeFailures", limits.authFreeFailures, 0...1000)
-        limits.authBaseDelayMilliseconds = Int64(
-            try Self.int(reader, "limits.authBaseDelayMs", Int(limits.authBaseDelayMilliseconds), 0...60_000)
+        limits.authBaseDelayMilliseconds = try Self.int64(
+            reader,
+            "limits.authBaseDelayMs",
+            limits.authBaseDelayMilliseconds,
+            0...60_000
         )
         limits.authLockoutFailures = try Self.int(
             reader,
@@ -133,14 +154,23 @@ struct DaemonConfiguration {
             limits.authLockoutFailures,
             1...1000
         )
-        limits.authLockoutMilliseconds = Int64(
-            try Self.int(reader, "limits.authLockoutMs", Int(limits.authLockoutMilliseconds), 0...86_400_000)
+        limits.authLockoutMilliseconds = try Self.int64(
+            reader,
+            "limits.authLockoutMs",
+            limits.authLockoutMilliseconds,
+            0...86_400_000
         )
-        limits.authTimeoutMilliseconds = Int64(
-            try Self.int(reader, "limits.authTimeoutMs", Int(limits.authTimeoutMilliseconds), 0...3_600_000)
+        limits.authTimeoutMilliseconds = try Self.int64(
+            reader,
+            "limits.authTimeoutMs",
+            limits.authTimeoutMilliseconds,
+            0...3_600_000
         )
-        limits.idleTimeoutMilliseconds = Int64(
-            try Self.int(reader, "limits.idleTimeoutMs", Int(limits.idleTimeoutMilliseconds), 0...86_400_000)
+        limits.idleTimeoutMilliseconds = try Self.int64(
+            reader,
+            "limits.idleTimeoutMs",
+            limits.idleTimeoutMilliseconds,
+            0...86_400_000
         )
         server.limits = limits
         try Self.readTLS(reader, into: &server)
@@ -239,6 +269,16 @@ struct DaemonConfiguration {
     }
 
     /// Reads an integer that may come as a number (JSON) or a string (flags, environment).
+    /// ``int(_:_:_:_:)`` for a setting kept as `Int64` (milliseconds).
+    private static func int64(
+        _ reader: ConfigReader,
+        _ key: String,
+        _ fallback: Int64,
+        _ range: ClosedRange<Int>
+    ) throws -> Int64 {
+        Int64(try Self.int(reader, key, Int(fallback), range))
+    }
+
     private static func int(
         _ reader: ConfigReader,
         _ key: String,

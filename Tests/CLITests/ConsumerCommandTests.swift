@@ -88,11 +88,8 @@ struct ConsumerCommandTests {
         try open(s, "hq", pattern: "list-org.hq.>")
         try open(s, "all", pattern: "list-org.>", ack: .auto)
         try withConnection { c in
-            try Consumers().recordProgress(
-                account: s.account,
-                name: "hq",
-                ackFloor: s.seqs[0],
-                deliveredSeq: s.seqs[1],
+            try Consumers().record(
+                [ConsumerProgress(account: s.account, name: "hq", ackFloor: s.seqs[0], deliveredSeq: s.seqs[1])],
                 on: c
             )
         }

@@ -44,6 +44,18 @@ import Testing
         #expect(result.stderr.hasPrefix("liaisonctl: error: \(message)"), "\(result)")
     }
 
+    @Test func aBadServerAddressFromTheEnvironmentIsNamedAsSuch() async throws {
+        let result = try await CLI.run(
+            ["sub", "hq.>", "--account", "a", "--token", "t"],
+            environment: ["LIAISON_SERVER": "nohost"]
+        )
+        #expect(result.status == 64, "\(result)")
+        #expect(
+            result.stderr.hasPrefix("liaisonctl: error: LIAISON_SERVER must be HOST:PORT, got 'nohost'"),
+            "\(result)"
+        )
+    }
+
     @Test func unreachableDatabaseExits1() async throws {
         let result = try await CLI.run(["account", "list", "--database-url", "postgresql://liaison@127.0.0.1:1/none"])
         #expect(result.status == 1, "\(result)")

@@ -67,6 +67,14 @@ struct LiveDaemonTests {
             let line = try #require(plain.lines.first)
             #expect(line.hasPrefix("[\(firstSeq)] hq.ohchr.guidance-note ohchr "))
             #expect(line.hasSuffix(": Recommendation 19"))
+
+            // A payload with CR, LF, NUL and an invalid byte still prints as one line of text.
+            let annex = try await CLI.run(
+                ["sub", "hq.ohchr.annex", "--from", "all", "--count", "1", "--timeout-ms", "10000"],
+                environment: environment
+            )
+            #expect(annex.lines.count == 1, "\(annex)")
+            #expect(annex.lines.first?.hasSuffix(" prio=urgent: line 1..line 2..") == true, "\(annex)")
         }
     }
 

@@ -9,21 +9,6 @@ import Testing
 
 /// Durable consumers, explicit acks, redelivery, dead letters, in-flight window, flash priority.
 @Suite struct ConsumerTests {
-    private func publish(
-        _ client: LiaisonClient,
-        _ count: Int,
-        topic: String = "field.mm.sittwe.report",
-        prio: String? = nil
-    )
-        async throws -> [Int64]
-    {
-        let headers: [(String, String)] = prio.map { [("prio", $0)] } ?? []
-        let results = try await client.publishPipelined(
-            (0..<count).map { (topic: topic, payload: Array("m\($0)".utf8), headers: headers) }
-        )
-        return try results.map { try $0.get().seq }
-    }
-
     /// Expects that nothing arrives within `window`.
     private func expectSilence(_ client: LiaisonClient, for window: Duration = .milliseconds(400)) async {
         let extra = try? await collect(client, count: 1, timeout: window)
@@ -40,7 +25,7 @@ import Testing
                 pattern: "field.mm.>",
                 options: [("ack", "explicit"), ("ack_wait", "300")]
             )
-            let seqs = try await self.publish(try await daemon.client("unhcr"), 3)
+            let seqs = try await daemon.client("unhcr").publishNumbered(3)
             let first = try await collect(office, count: 3)
             #expect(first.map(\.seq) == seqs)
             #expect(first.allSatisfy { $0.headers["liaison.delivery"] == nil })
@@ -68,7 +53,7 @@ import Testing
                 pattern: "field.ba.>",
                 options: [("ack", "explicit"), ("ack_wait", "60000")]
             )
-            let ba = try await self.publish(try await daemon.client("undp"), 1, topic: "field.ba.sarajevo.report")
+            let ba = try await daemon.client("undp").publishNumbered(1, topic: "field.ba.sarajevo.report")
             #expect(try await collect(nakker, count: 1).map(\.seq) == ba)
             #expect(try await nakker.command("NAK n \(ba[0]) delay=100") == "OK NAK \(ba[0])")
             let nakked = try await collect(nakker, count: 1, timeout: .seconds(10))
@@ -89,7 +74,7 @@ import Testing
                 pattern: "field.mm.>",
                 options: [("durable", "inbox"), ("ack", "explicit"), ("ack_wait", "400"), ("max_deliver", "2")]
             )
-            let seqs = try await self.publish(try await daemon.client("unhcr"), 1)
+            let seqs = try await daemon.client("unhcr").publishNumbered(1)
             let deliveries = try await collect(office, count: 2, timeout: .seconds(5))
             #expect(deliveries.map(\.seq) == [seqs[0], seqs[0]])
             #expect(deliveries.map { $0.headers["liaison.delivery"] } == [nil, "2"])
@@ -116,7 +101,7 @@ import Testing
             let options = [("durable", "sittwe"), ("ack", "explicit")]
             var office = try await daemon.client("unhcr-mm-sittwe")
             try await office.subscribe(sid: "a", pattern: "field.mm.>", options: options)
-            let early = try await self.publish(publisher, 10)
+            let early = try await publisher.publishNumbered(10)
             let got = try await collect(office, count: 10)
             #expect(got.map(\.seq) == early)
             for seq in early.prefix(5) { try await office.ack(sid: "a", seq: seq) }
@@ -126,7 +111,7 @@ import Testing
             await office.close()
             try await Task.sleep(for: .milliseconds(300))  // the unbind runs when the server sees the close
 
-            let late = try await self.publish(publisher, 5)
+            let late = try await publisher.publishNumbered(5)
             office = try await daemon.client("unhcr-mm-sittwe")
             try await office.subscribe(sid: "a", pattern: "field.mm.>", options: options)
             let resumed = try await collect(office, count: 10)
@@ -156,14 +141,14 @@ import Testing
             let publisher = try await daemon.client("undp")
             var office = try await daemon.client("undp-ba-sarajevo")
             try await office.subscribe(sid: "a", pattern: "field.ba.>", options: [("durable", "ba"), ("from", "all")])
-            let first = try await self.publish(publisher, 5, topic: "field.ba.sarajevo.report")
+            let first = try await publisher.publishNumbered(5, topic: "field.ba.sarajevo.report")
             #expect(try await collect(office, count: 5).map(\.seq) == first)
             // The client confirms what it processed (cumulative); it is saved within a tick.
             try await office.ack(sid: "a", seq: first.last!)
             try await Task.sleep(for: .milliseconds(400))
             await office.close()
             try await Task.sleep(for: .milliseconds(300))
-            let second = try await self.publish(publisher, 3, topic: "field.ba.sarajevo.report")
+            let second = try await publisher.publishNumbered(3, topic: "field.ba.sarajevo.report")
             office = try await daemon.client("undp-ba-sarajevo")
             try await office.subscribe(sid: "a", pattern: "field.ba.>", options: [("durable", "ba")])
             #expect(try await collect(office, count: 3).map(\.seq) == second)
@@ -186,12 +171,12 @@ import Testing
                 options: [("ack", "explicit"), ("max_inflight", "4")]
             )
             let publisher = try await daemon.client("unhcr")
-            let routine = try await self.publish(publisher, 12)
+            let routine = try await publisher.publishNumbered(12)
             let window = try await collect(office, count: 4)
             #expect(window.map(\.seq) == Array(routine.prefix(4)))
             await self.expectSilence(office)
             // A flash message does not wait for the window.
-            let flash = try await self.publish(publisher, 1, topic: "field.mm.sittwe.early-warning", prio: "flash")
+            let flash = try await publisher.publishNumbered(1, topic: "field.mm.sittwe.early-warning", prio: "flash")
             let urgent = try await collect(office, count: 1, timeout: .seconds(3))
             #expect(urgent.map(\.seq) == flash)
             #expect(urgent.first?.headers["liaison.ahead"] == "1")

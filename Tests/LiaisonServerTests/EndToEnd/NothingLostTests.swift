@@ -10,23 +10,6 @@ import Testing
 /// The faults field offices meet, reproduced end to end: a link dropped with messages queued, a
 /// consumer that crashes on a message every time, a commit whose database connection dies.
 @Suite struct NothingLostTests {
-    private func publish(
-        _ client: LiaisonClient,
-        _ count: Int,
-        bytes: Int = 16,
-        prefix: String = "m"
-    ) async throws
-        -> [Int64]
-    {
-        let results = try await client.publishPipelined(
-            (0..<count).map { index in
-                let payload = Array("\(prefix)\(index) ".utf8) + [UInt8](repeating: 0x61, count: max(0, bytes - 8))
-                return (topic: "field.mm.sittwe.report", payload: payload, headers: [])
-            }
-        )
-        return try results.map { try $0.get().seq }
-    }
-
     /// Reported: a durable `ack=auto` subscriber whose link dropped after reading 20 of 600
     /// queued messages got nothing on resume (the cursor had moved past what was only queued).
     @Test func aDurableAutoSubscriberWhoseLinkResetsMidStreamResumesWithNothingSkipped() async throws {
@@ -36,7 +19,7 @@ import Testing
             let options = [("durable", "sittwe-feed"), ("from", "all")]
             let office = try await daemon.client("unhcr-mm-sittwe")
             try await office.subscribe(sid: "s", pattern: "field.mm.>", options: options)
-            let seqs = try await self.publish(try await daemon.client("unhcr"), 600, bytes: 4096)
+            let seqs = try await daemon.client("unhcr").publishNumbered(600, bytes: 4096)
             let first = try await collect(office, count: 20)
             #expect(first.map(\.seq) == Array(seqs.prefix(20)))
             // The office confirms what it processed, then its link drops with the rest queued.
@@ -62,7 +45,7 @@ import Testing
                 pattern: "field.mm.>",
                 options: [("durable", "quiet"), ("from", "all")]
             )
-            let seqs = try await self.publish(try await daemon.client("unhcr"), 50)
+            let seqs = try await daemon.client("unhcr").publishNumbered(50)
             #expect(try await collect(office, count: 50).map(\.seq) == seqs)
             try await Task.sleep(for: .milliseconds(300))  // several progress ticks pass
             await office.close()
@@ -86,7 +69,7 @@ import Testing
             try await creator.subscribe(sid: "s", pattern: "field.mm.>", options: options)
             await creator.close()
             try await Task.sleep(for: .milliseconds(300))  // its binding is gone before anything is published
-            let seqs = try await self.publish(try await daemon.client("unhcr"), 2)
+            let seqs = try await daemon.client("unhcr").publishNumbered(2)
             var deliveries = 0
             var counts: [Int] = []
             for _ in 0..<6 {

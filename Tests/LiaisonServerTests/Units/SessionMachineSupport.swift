@@ -2,6 +2,7 @@ import Foundation
 import LiaisonCore
 import LiaisonStore
 import NIOCore
+import Testing
 
 @testable import LiaisonServer
 
@@ -123,6 +124,48 @@ struct MachineHarness {
             headers: headers,
             payload: Array("m\(seq)".utf8)
         )
+    }
+
+    /// Answers the durable `SUB` of `sid` as the store would: the consumer `name` of the
+    /// authenticated account, at `ackFloor`, with `pending` delivery counts by seq.
+    mutating func bind(
+        sid: String = "1",
+        name: String,
+        settings: ConsumerSettings,
+        ackFloor: Int64 = 0,
+        deliveredSeq: Int64 = 0,
+        pending: [Int64: Int] = [:]
+    ) -> [SessionAction] {
+        let info = ConsumerInfo(
+            account: "office",
+            name: name,
+            settings: settings,
+            ackFloor: ackFloor,
+            deliveredSeq: deliveredSeq,
+            createdAt: Date()
+        )
+        return self.machine.storeAnswered(
+            .consumerOpened(sid: sid, .success(ConsumerBinding(info: info, pending: pending))),
+            now: self.now
+        )
+    }
+
+    /// Answers the first page read that `actions` ask for with `messages`; `nil` (recorded as an
+    /// issue) when they ask for none. Returns what the machine did and the subscription's id.
+    mutating func answerPage(
+        _ actions: [SessionAction],
+        _ messages: [Message],
+        sid: String = "1"
+    ) -> (actions: [SessionAction], subscriptionID: UInt64)? {
+        guard case .readPage(_, let id, let request)? = Self.storeRequests(actions).first else {
+            Issue.record("no page read")
+            return nil
+        }
+        let page = self.machine.storeAnswered(
+            .page(sid: sid, subscriptionID: id, request: request, .success(LogPage(messages: messages, flash: []))),
+            now: self.now
+        )
+        return (page, id)
     }
 
     /// Routes messages to subscription `sid` as the router would.

@@ -181,15 +181,8 @@ import Testing
         var h = H()
         h.authenticate()
         let sub = h.send("SUB 1 field.> from=all")
-        guard case .readPage(_, let id, let request)? = H.storeRequests(sub).first else {
-            Issue.record("no page read")
-            return
-        }
         let messages = [H.message(1), H.message(2), H.message(3, flash: true), H.message(4)]
-        let page = h.machine.storeAnswered(
-            .page(sid: "1", subscriptionID: id, request: request, .success(LogPage(messages: messages, flash: []))),
-            now: h.now
-        )
+        guard let (page, _) = h.answerPage(sub, messages) else { return }
         // The flash one goes ahead of the routine ones before it and is not sent again in order.
         #expect(H.written(page) == ["MSG 1 3 liaison.ahead=1", "MSG 1 1", "MSG 1 2", "MSG 1 4"])
     }
@@ -227,31 +220,11 @@ import Testing
         var h = H()
         h.authenticate()
         _ = h.send("SUB 1 field.> durable=feed ack=auto")
-        let info = ConsumerInfo(
-            account: "office",
+        let bound = h.bind(
             name: "feed",
-            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .auto),
-            ackFloor: 0,
-            deliveredSeq: 0,
-            createdAt: Date()
+            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .auto)
         )
-        let bound = h.machine.storeAnswered(
-            .consumerOpened(sid: "1", .success(.init(info: info, pending: [:]))),
-            now: h.now
-        )
-        guard case .readPage(_, let id, let request)? = H.storeRequests(bound).first else {
-            Issue.record("no replay")
-            return
-        }
-        let page = h.machine.storeAnswered(
-            .page(
-                sid: "1",
-                subscriptionID: id,
-                request: request,
-                .success(LogPage(messages: (1...3).map { H.message($0) }, flash: []))
-            ),
-            now: h.now
-        )
+        guard let (page, _) = h.answerPage(bound, (1...3).map { H.message($0) }) else { return }
         #expect(H.written(page).count == 3)
         // Written to the socket is not received: the floor stays until the client confirms.
         let tick = h.machine.timerFired(.ackTick, now: h.now + 100)
@@ -281,32 +254,15 @@ import Testing
         var h = H()
         h.authenticate()
         _ = h.send("SUB 1 field.> durable=feed ack=explicit max_deliver=3")
-        let info = ConsumerInfo(
-            account: "office",
+        // Earlier sessions: 5 was delivered three times (the poison), 6 twice, 7 was acknowledged.
+        let bound = h.bind(
             name: "feed",
             settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit, maxDeliver: 3),
             ackFloor: 4,
             deliveredSeq: 7,
-            createdAt: Date()
+            pending: [5: 3, 6: 2]
         )
-        // Earlier sessions: 5 was delivered three times (the poison), 6 twice, 7 was acknowledged.
-        let bound = h.machine.storeAnswered(
-            .consumerOpened(sid: "1", .success(.init(info: info, pending: [5: 3, 6: 2]))),
-            now: h.now
-        )
-        guard case .readPage(_, let id, let request)? = H.storeRequests(bound).first else {
-            Issue.record("no replay")
-            return
-        }
-        let page = h.machine.storeAnswered(
-            .page(
-                sid: "1",
-                subscriptionID: id,
-                request: request,
-                .success(LogPage(messages: (5...8).map { H.message($0) }, flash: []))
-            ),
-            now: h.now
-        )
+        guard let (page, id) = h.answerPage(bound, (5...8).map { H.message($0) }) else { return }
         #expect(H.written(page) == ["MSG 1 6 liaison.delivery=3", "MSG 1 8"])
         let tick = h.machine.timerFired(.ackTick, now: h.now + 100)
         guard
