@@ -122,7 +122,7 @@ public final class PostgresStorage: LiaisonStorage {
             let log = MessageLog()
             let start = try request.startTime.map { try log.seqBefore(time: $0, on: connection) } ?? request.after
             let flash = try log.flash(
-                after: start,
+                after: max(start, request.flashAfter),
                 matching: request.pattern,
                 limit: request.flashLimit,
                 maxClassification: request.clearance,

@@ -56,15 +56,21 @@ public struct PageRequest: Sendable, Equatable {
     public var limit: Int
     /// At most this many `prio=flash` messages further on, in ``LogPage/flash``.
     public var flashLimit: Int
+    /// Exclusive lower seq bound of the flash look-ahead (at least ``after``): past the flash
+    /// messages already sent ahead, so each page reaches further ones instead of the same.
+    public var flashAfter: Int64
 
     /// Creates the request.
+    ///
+    /// - Parameter flashAfter: The highest seq already sent ahead, if any (`nil`: ``after``).
     public init(
         after: Int64,
         startTime: Date?,
         pattern: TopicPattern,
         clearance: Classification,
         limit: Int,
-        flashLimit: Int = 64
+        flashLimit: Int = 64,
+        flashAfter: Int64? = nil
     ) {
         self.after = after
         self.startTime = startTime
@@ -72,6 +78,7 @@ public struct PageRequest: Sendable, Equatable {
         self.clearance = clearance
         self.limit = limit
         self.flashLimit = flashLimit
+        self.flashAfter = max(after, flashAfter ?? after)
     }
 }
 

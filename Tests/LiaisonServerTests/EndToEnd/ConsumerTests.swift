@@ -193,6 +193,34 @@ import Testing
         }
     }
 
+    /// Found by the flaky-link soak: after a long outage with more flash messages in the backlog
+    /// than one page's look-ahead, the later ones waited for the in-order stream to reach them.
+    @Test func aLongBacklogSendsEveryFlashMessageAheadOfAllButAPageOfRoutine() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let publisher = try await daemon.client("unhcr")
+            var flash: Set<Int64> = []
+            for _ in 0..<100 {
+                _ = try await publisher.publishNumbered(9)
+                flash.formUnion(try await publisher.publishNumbered(1, prio: "flash"))
+            }
+            let office = try await daemon.client("unhcr-mm-sittwe")
+            try await office.subscribe(sid: "b", pattern: "field.mm.>", options: [("from", "all")])
+            let received = try await collect(office, count: 1_000, timeout: .seconds(60))
+            #expect(Set(received.map(\.seq)).count == 1_000)
+            // The default replay page is 256 messages: no flash message waits behind more routine ones.
+            var routineBefore = 0
+            for message in received {
+                if flash.contains(message.seq) {
+                    #expect(routineBefore <= 256, "flash \(message.seq) came after \(routineBefore) routine")
+                } else {
+                    routineBefore += 1
+                }
+            }
+        }
+    }
+
     @Test func badConsumerOptionsAreRefusedWithACode() async throws {
         let db = try TestDatabase.create()
         defer { db.drop() }

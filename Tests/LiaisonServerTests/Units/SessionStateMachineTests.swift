@@ -187,6 +187,37 @@ import Testing
         #expect(H.written(page) == ["MSG 1 3 liaison.ahead=1", "MSG 1 1", "MSG 1 2", "MSG 1 4"])
     }
 
+    @Test func eachReplayPageLooksForFlashPastWhatAlreadyWentAhead() {
+        var h = H()
+        h.authenticate()
+        let sub = h.send("SUB 1 field.> from=all")
+        guard case .readPage(_, let id, let request)? = H.storeRequests(sub).first else {
+            Issue.record("no page read")
+            return
+        }
+        #expect(request.flashAfter == 0)
+        let n = Int64(request.limit)
+        let further = [H.message(n + 10, flash: true), H.message(n + 20, flash: true)]
+        let first = h.machine.storeAnswered(
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: (1...n).map { H.message($0) }, flash: further))
+            ),
+            now: h.now
+        )
+        #expect(H.written(first).prefix(2) == ["MSG 1 \(n + 10) liaison.ahead=1", "MSG 1 \(n + 20) liaison.ahead=1"])
+        // The next page's look-ahead starts past them, so a long backlog's later flash messages are
+        // found a page later, not only once the in-order stream reaches them.
+        guard case .readPage(_, _, let next)? = H.storeRequests(first).first else {
+            Issue.record("no next page read")
+            return
+        }
+        #expect(next.after == n)
+        #expect(next.flashAfter == n + 20)
+    }
+
     @Test func flashGoesAheadOfAFullInflightWindow() {
         var h = H()
         h.authenticate()

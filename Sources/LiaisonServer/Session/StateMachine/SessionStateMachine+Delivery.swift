@@ -127,7 +127,8 @@ extension SessionStateMachine {
             startTime: startTime,
             pattern: subscription.pattern,
             clearance: self.permissions.clearance,
-            limit: self.limits.replayPageSize
+            limit: self.limits.replayPageSize,
+            flashAfter: subscription.state.ahead.max()
         )
         self.emit(.store(.readPage(sid: sid, subscriptionID: subscription.subscriptionID, request)))
     }
