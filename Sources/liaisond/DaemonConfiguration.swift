@@ -173,6 +173,7 @@ struct DaemonConfiguration {
             0...86_400_000
         )
         server.limits = limits
+        server.audit = try Self.audit(reader, server.audit)
         try Self.readTLS(reader, into: &server)
 
         let levelText = reader.string(forKey: "log.level", default: "info")
@@ -203,6 +204,29 @@ struct DaemonConfiguration {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw Invalid(key: key, message: "'\(text)' has no host") }
         return (host, port)
+    }
+
+    /// Reads the `audit.*` keys: the log sealer and its checkpoints (docs/AUDIT.md).
+    private static func audit(_ reader: ConfigReader, _ defaults: AuditSettings) throws -> AuditSettings {
+        var audit = defaults
+        audit.enabled = try Self.bool(reader, "audit.enabled", audit.enabled)
+        audit.checkpointMessages = try Self.int64(
+            reader,
+            "audit.checkpointMessages",
+            audit.checkpointMessages,
+            1...10_000_000
+        )
+        audit.checkpointSeconds = try Self.int64(reader, "audit.checkpointSeconds", audit.checkpointSeconds, 1...86_400)
+        audit.sealIntervalMilliseconds = try Self.int64(
+            reader,
+            "audit.sealIntervalMs",
+            audit.sealIntervalMilliseconds,
+            10...60_000
+        )
+        if let file = reader.string(forKey: "audit.signingKeyFile"), !file.isEmpty {
+            audit.signingKeyFile = file
+        }
+        return audit
     }
 
     /// Reads `plaintext.enabled` and the `tls.*` keys; TLS is on when `tls.certificate` is set.

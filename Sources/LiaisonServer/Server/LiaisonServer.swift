@@ -86,6 +86,13 @@ public final class LiaisonServer: Service, Sendable {
             throw error
         }
         let configuration = self.configuration
+        let signingKey: AuditSigningKey?
+        do {
+            signingKey = try self.loadSigningKey()
+        } catch {
+            try? await self.group.shutdownGracefully()
+            throw error
+        }
         let storage = PostgresStorage(
             databaseURL: configuration.databaseURL,
             readPoolSize: configuration.readPoolSize,
@@ -148,11 +155,12 @@ public final class LiaisonServer: Service, Sendable {
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
                 .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
+            ] + self.sealerService(storage: storage, key: signingKey) + [
                 .init(
                     service: listeners,
                     successTerminationBehavior: .gracefullyShutdownGroup,
                     serviceName: "listeners"
-                ),
+                )
             ],
             logger: self.logger
         )
@@ -172,6 +180,35 @@ public final class LiaisonServer: Service, Sendable {
         }
         try? await self.group.shutdownGracefully()
         self.logger.info("stopped")
+    }
+
+    /// The log sealer as a service, when enabled: after the writer (it only reads what the
+    /// writer committed), stopped before it.
+    private func sealerService(
+        storage: PostgresStorage,
+        key: AuditSigningKey?
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let key else { return [] }
+        let sealer = LogSealer(storage: storage, key: key, settings: self.configuration.audit, logger: self.logger)
+        return [.init(service: sealer, serviceName: "sealer")]
+    }
+
+    /// Loads the checkpoint signing key, creating it on first start (docs/AUDIT.md, "Keys").
+    ///
+    /// - Returns: `nil` when sealing is disabled.
+    /// - Throws: ``StoreError`` when the file cannot be read, parsed or created.
+    private func loadSigningKey() throws -> AuditSigningKey? {
+        let audit = self.configuration.audit
+        guard audit.enabled else { return nil }
+        let path = audit.signingKeyFile
+        let (key, created) = try AuditSigningKey.loadOrCreate(at: path)
+        let metadata: Logger.Metadata = ["file": "\(path)", "keyID": "\(key.publicKey.keyID)"]
+        if created {
+            self.logger.notice("created the audit signing key", metadata: metadata)
+        } else if AuditSigningKey.isExposed(path: path) {
+            self.logger.warning("the audit signing key file is readable by others: chmod 600 it", metadata: metadata)
+        }
+        return key
     }
 
     private func announce(_ addresses: BoundAddresses) {

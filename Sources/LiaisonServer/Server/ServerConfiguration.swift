@@ -97,6 +97,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseTCPUserTimeoutMilliseconds: Int = 5_000
     /// Per-connection limits.
     public var limits = Limits()
+    /// The log sealer and its checkpoints (docs/AUDIT.md).
+    public var audit = AuditSettings()
 
     /// Creates a configuration with defaults for everything but the database.
     public init(databaseURL: String) {
