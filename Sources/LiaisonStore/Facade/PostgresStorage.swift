@@ -14,6 +14,9 @@ public final class PostgresStorage: LiaisonStorage {
     private let writer: PostgresWorker
     private let consumers: PostgresWorker
     private let reads: PostgresPool
+    /// The log sealer's thread: its session holds the seal lock (docs/AUDIT.md); it connects at
+    /// the sealer's first call, so a daemon with `audit.enabled` false never opens it.
+    private let sealer: PostgresWorker
     /// The longest any call other than ``append(_:token:dedupeWindowSeconds:deadline:)`` waits, in milliseconds.
     public let callTimeoutMilliseconds: Int64
 
@@ -29,11 +32,13 @@ public final class PostgresStorage: LiaisonStorage {
         self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
         self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
         self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)
+        self.sealer = PostgresWorker(name: "liaison-sealer", connect: connect)
         self.callTimeoutMilliseconds = max(1, timeouts.callMilliseconds)
     }
 
     /// Finishes queued jobs, closes the connections and ends the threads. Blocks; idempotent.
     public func shutdown() {
+        self.sealer.shutdown()
         self.reads.shutdown()
         self.consumers.shutdown()
         self.writer.shutdown()
@@ -50,6 +55,14 @@ public final class PostgresStorage: LiaisonStorage {
         -> T
     {
         try await DeadlineCall.run(what, on: self.reads, deadline: self.deadline, body)
+    }
+
+    /// Runs a job on the sealer's thread with the storage call deadline.
+    func onSealer<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
+        try await DeadlineCall.run(what, on: self.sealer, deadline: self.deadline, body)
     }
 
     public func append(
