@@ -65,7 +65,7 @@ extension Follower {
                 }
                 timer.cancel()
                 if self.everSubscribed {
-                    self.follower.shared.withLockedValue { $0.ledger.reconnected(at: .now) }
+                    self.follower.shared.withLockedValue { $0.ledger.reconnected() }
                 }
                 self.everSubscribed = true
                 let heartbeat = self.follower.reconnectPolicy.heartbeat.map { interval in

@@ -33,7 +33,9 @@ import NIOConcurrencyHelpers
 ///   (`liaison.ahead=1`) message already handed out, is dropped; see ``DeliveryLedger``.
 /// - Confirms (durable `ack=auto` only): ``ConfirmPolicy`` decides when; a confirm carries the
 ///   in-order position, never an ahead seq above it, and covers only messages the application has
-///   finished with (it has asked for the next event).
+///   finished with (it has asked for the next event). After a reconnect it goes no further than
+///   the new connection has delivered in order (redeliveries included), where the server would
+///   cap it.
 public final class Follower: AsyncSequence, Sendable {
     /// The events of the follower.
     public typealias Element = FollowerEvent

@@ -6,7 +6,7 @@ import LiaisonCore
 /// `liaisonctl sub`.
 struct Sub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Subscribe and print messages until --count, --timeout-ms or Ctrl-C; exits 0.",
+        abstract: "Subscribe and print messages until --count, --timeout-ms, Ctrl-C or SIGTERM; exits 0.",
         discussion: """
             Text lines are `[seq] topic account time headers: payload`, the headers as the server sent \
             them (prio=, class=, liaison.delivery=, liaison.ahead=, ...) and left out when there are \
