@@ -272,6 +272,8 @@ import Testing
             return
         }
         #expect(after.first?.ackFloor == 2)
+        // A confirm past what this connection delivered in order is capped, and the reply says so.
+        #expect(H.written(h.send("ACK 1 10")) == ["OK ACK 3"])
         // Closing records the last progress before the durable name is freed.
         let closed = h.machine.channelInactive()
         #expect(

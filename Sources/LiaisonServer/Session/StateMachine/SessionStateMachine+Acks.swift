@@ -6,21 +6,26 @@ extension SessionStateMachine {
     ///
     /// - `ack=explicit`: settles that one message; acks of unknown seqs are answered too (an ack
     ///   may race its own redelivery or repeat after a reconnect).
-    /// - durable `ack=auto`: cumulative, confirms every seq ≤ `seq` the subscription delivered;
-    ///   the consumer's position moves only on this (docs/PROTOCOL.md, "Acknowledgement").
+    /// - durable `ack=auto`: cumulative, confirms every seq ≤ `seq` the subscription delivered in
+    ///   order; the consumer's position moves only on this, and the reply names the position
+    ///   reached (docs/PROTOCOL.md, "ACK").
     /// - non-durable `ack=auto`: answered, changes nothing.
     mutating func acknowledge(sid: String, seq: Int64, now: Int64) {
         // In place: a copy would duplicate the in-flight table on every ACK.
         guard let hadRoom = self.subscriptions[sid].map({ $0.capacity > 0 }) else {
             return self.send(Self.noSuchSubscription(sid))
         }
+        var answered = seq
         if self.subscriptions[sid]!.tracker != nil {
             self.subscriptions[sid]!.tracker!.ack(seq: seq)
         } else if self.subscriptions[sid]!.durable != nil {
             let delivered = self.subscriptions[sid]!.state.lastDelivered
             self.subscriptions[sid]!.confirmed = max(self.subscriptions[sid]!.confirmed, min(seq, delivered))
+            // The position it really stands at, so a client can see a confirm that went further
+            // than this connection delivered in order (e.g. right after a reconnect).
+            answered = self.subscriptions[sid]!.confirmed
         }
-        self.send(ServerLine.acknowledged(seq: seq))
+        self.send(ServerLine.acknowledged(seq: answered))
         if !hadRoom && self.subscriptions[sid]!.capacity > 0 { self.resumeCatchUps(now: now) }
     }
 
