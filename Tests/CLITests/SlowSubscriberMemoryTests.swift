@@ -32,7 +32,9 @@ struct SlowSubscriberMemoryTests {
         let readerToken = try #require(tokens[Self.reader])
         let daemon = try await Daemon(
             databaseURL: try CLIDatabase.currentURL(),
-            settings: ["LIAISON_LIMITS_HIGH_WATER_MARK": "262144"]
+            // The stall timeout (default 60 s) is the next test's subject, not this one's: on a
+            // loaded machine publishing 150 MB can take longer than that.
+            settings: ["LIAISON_LIMITS_HIGH_WATER_MARK": "262144", "LIAISON_LIMITS_STALL_TIMEOUT_MS": "600000"]
         )
         let port = daemon.port
         let subscriber = try await Self.subscriber(port: port, token: readerToken, sid: "slow", receiveBuffer: 4096)

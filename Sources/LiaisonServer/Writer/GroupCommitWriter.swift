@@ -50,6 +50,8 @@ final class GroupCommitWriter: Service, Sendable {
     private let logger: Logger
     private let dedupeWindowSeconds: Int64
     private let timeoutMilliseconds: Int64
+    /// Monotonic milliseconds: ``Monotonic/milliseconds()``, or a test's manual clock.
+    private let clock: @Sendable () -> Int64
     /// Batch tokens: random high bits per daemon start, a counter below.
     private let tokens: NIOLockedValueBox<Int64>
     // Safe to share: the queue is guarded by this lock.
@@ -62,6 +64,7 @@ final class GroupCommitWriter: Service, Sendable {
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
     ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
     ///   - timeoutMilliseconds: A publish not confirmed within this is answered `ERR 503`.
+    ///   - clock: Monotonic milliseconds (tests drive deadlines with a manual one).
     init(
         storage: any LiaisonStorage,
         router: Router,
@@ -69,8 +72,10 @@ final class GroupCommitWriter: Service, Sendable {
         maxBatchCount: Int = 4096,
         maxBatchBytes: Int = 8 << 20,
         dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
-        timeoutMilliseconds: Int64 = 5_000
+        timeoutMilliseconds: Int64 = 5_000,
+        clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() }
     ) {
+        self.clock = clock
         self.storage = storage
         self.router = router
         self.logger = logger
@@ -90,7 +95,7 @@ final class GroupCommitWriter: Service, Sendable {
 
     /// Queues a publish; `completion` runs on `eventLoop` with the outcome.
     func submit(_ message: NewMessage, on eventLoop: any EventLoop, completion: @escaping Completion) {
-        let now = Monotonic.milliseconds()
+        let now = self.clock()
         let (waiter, refused) = self.state.withLockedValue { state -> (CheckedContinuation<Void, Never>?, Bool) in
             guard !state.stopped else { return (nil, true) }
             state.batcher.enqueue(message, now: now, reply: Reply(eventLoop: eventLoop, completion: completion))
@@ -147,7 +152,7 @@ final class GroupCommitWriter: Service, Sendable {
         }
         if let inDoubt {
             // One last look, so a committed batch is at least logged with its seqs.
-            _ = await self.resolve(inDoubt, until: Monotonic.milliseconds() + self.timeoutMilliseconds)
+            _ = await self.resolve(inDoubt, until: self.clock() + self.timeoutMilliseconds)
         }
         self.logger.info("writer stopped")
     }
@@ -155,7 +160,7 @@ final class GroupCommitWriter: Service, Sendable {
     /// Waits for publishes; `nil` once stopped with nothing left.
     private func nextBatch() async -> [Pending]? {
         while true {
-            let now = Monotonic.milliseconds()
+            let now = self.clock()
             let (taken, expired, stopped) = self.state.withLockedValue { state -> ([Pending], [Pending], Bool) in
                 let (batch, expired) = state.batcher.takeBatch(now: now)
                 state.committing = !batch.isEmpty
@@ -197,10 +202,15 @@ final class GroupCommitWriter: Service, Sendable {
         }
     }
 
+    /// A deadline on ``clock`` as an instant for the store's calls.
+    private func instant(_ milliseconds: Int64) -> ContinuousClock.Instant {
+        .now + .milliseconds(milliseconds - self.clock())
+    }
+
     /// The publish deadline of a batch: that of its oldest publish, but never in the past.
     private func deadline(of batch: [Pending]) -> Int64 {
-        let oldest = batch.map(\.queuedAt).min() ?? Monotonic.milliseconds()
-        return max(oldest + self.timeoutMilliseconds, Monotonic.milliseconds() + 50)
+        let oldest = batch.map(\.queuedAt).min() ?? self.clock()
+        return max(oldest + self.timeoutMilliseconds, self.clock() + 50)
     }
 
     /// Commits one batch (first resolving a batch left in doubt); returns what is in doubt now.
@@ -226,7 +236,7 @@ final class GroupCommitWriter: Service, Sendable {
                 batch.map(\.message),
                 token: token,
                 dedupeWindowSeconds: self.dedupeWindowSeconds,
-                deadline: Monotonic.instant(deadline)
+                deadline: self.instant(deadline)
             )
             self.deliver(batch, appended)
             return nil
@@ -274,12 +284,12 @@ final class GroupCommitWriter: Service, Sendable {
     private func resolve(_ doubt: InDoubtBatch, until deadline: Int64) async -> Resolution {
         var pause: Int64 = 100
         while true {
-            let remaining = deadline - Monotonic.milliseconds()
+            let remaining = deadline - self.clock()
             guard remaining > 0 else { return .unknown }
             do {
                 let found = try await self.storage.resolveBatch(
                     token: doubt.token,
-                    deadline: Monotonic.instant(deadline)
+                    deadline: self.instant(deadline)
                 )
                 if let found {
                     self.logger.notice(

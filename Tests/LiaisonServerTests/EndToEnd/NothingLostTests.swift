@@ -28,7 +28,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
 
             let resumed = try await daemon.client("unhcr-mm-sittwe")
-            try await self.subscribeRetryingWhileBusy(resumed, options: [("durable", "sittwe-feed")])
+            try await subscribeRetryingWhileBusy(resumed, options: [("durable", "sittwe-feed")])
             let rest = try await collect(resumed, count: 580, timeout: .seconds(60))
             #expect(rest.map(\.seq) == Array(seqs.dropFirst(20)))
         }
@@ -51,7 +51,7 @@ import Testing
             await office.close()
             try await Task.sleep(for: .milliseconds(300))
             let again = try await daemon.client("unhcr-mm-sittwe")
-            try await self.subscribeRetryingWhileBusy(again, options: [("durable", "quiet")])
+            try await subscribeRetryingWhileBusy(again, options: [("durable", "quiet")])
             #expect(try await collect(again, count: 50).map(\.seq) == seqs)
         }
     }
@@ -75,7 +75,7 @@ import Testing
             for _ in 0..<6 {
                 // Connect, receive the poison message, crash before acknowledging it.
                 let consumer = try await daemon.client("unhcr-mm-sittwe")
-                try await self.subscribeRetryingWhileBusy(consumer, options: options)
+                try await subscribeRetryingWhileBusy(consumer, options: options)
                 let got = try? await collect(consumer, count: 1, timeout: .seconds(10))
                 if let poison = got?.first, poison.seq == seqs[0] {
                     deliveries += 1
@@ -97,20 +97,9 @@ import Testing
             #expect(try letters.decode(Int.self, row: 0, column: 1) == 3)
             // The next message flows; the poison one does not come back.
             let healthy = try await daemon.client("unhcr-mm-sittwe")
-            try await self.subscribeRetryingWhileBusy(healthy, options: options)
+            try await subscribeRetryingWhileBusy(healthy, options: options)
             let next = try await collect(healthy, count: 1)
             #expect(next.map(\.seq) == [seqs[1]])
-        }
-    }
-
-    /// A closing connection frees its durable a moment after it recorded its progress.
-    private func subscribeRetryingWhileBusy(_ client: LiaisonClient, options: [(String, String)]) async throws {
-        for attempt in 0..<50 {
-            do {
-                return try await client.subscribe(sid: "s", pattern: "field.mm.>", options: options)
-            } catch let error as ServerError where error.code == 409 && attempt < 49 {
-                try await Task.sleep(for: .milliseconds(50))
-            }
         }
     }
 

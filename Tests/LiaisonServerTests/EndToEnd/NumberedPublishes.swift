@@ -22,3 +22,23 @@ extension LiaisonClient {
         return try results.map { try $0.get().seq }
     }
 }
+
+/// Subscribes a durable, retrying `ERR 409` for up to 20 s: a closing connection frees its
+/// durable only after it recorded its progress, which on a loaded machine takes a while.
+///
+/// - Throws: The last `ERR 409` after 20 s, or any other refusal at once.
+func subscribeRetryingWhileBusy(
+    _ client: LiaisonClient,
+    sid: String = "s",
+    pattern: String = "field.mm.>",
+    options: [(String, String)]
+) async throws {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while true {
+        do {
+            return try await client.subscribe(sid: sid, pattern: pattern, options: options)
+        } catch let error as ServerError where error.code == 409 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}

@@ -23,14 +23,23 @@ import Testing
         var delivered: [Int64] { self.seqs.withLockedValue { $0 } }
     }
 
-    /// A writer running on a scripted store, with a collector subscribed to `>`.
+    /// Monotonic milliseconds that move only when a test says: deadlines without timing.
+    final class ManualClock: Sendable {
+        private let now = NIOLockedValueBox<Int64>(0)
+        var milliseconds: Int64 { self.now.withLockedValue { $0 } }
+        func set(_ milliseconds: Int64) { self.now.withLockedValue { $0 = milliseconds } }
+    }
+
+    /// A writer running on a scripted store and a manual clock, with a collector subscribed to `>`.
     struct Rig {
         let storage: ScriptedStorage
         let writer: GroupCommitWriter
         let collector: Collector
+        let clock = ManualClock()
         let loop = MultiThreadedEventLoopGroup.singleton.next()
 
-        init(_ steps: [ScriptedStorage.Step], timeoutMilliseconds: Int64 = 400) throws {
+        /// - Parameter timeoutMilliseconds: The publish timeout, on ``clock``.
+        init(_ steps: [ScriptedStorage.Step], timeoutMilliseconds: Int64 = 1_500) throws {
             self.storage = ScriptedStorage(steps)
             let router = Router()
             self.collector = Collector(self.loop)
@@ -41,7 +50,8 @@ import Testing
                 storage: self.storage,
                 router: router,
                 logger: logger,
-                timeoutMilliseconds: timeoutMilliseconds
+                timeoutMilliseconds: timeoutMilliseconds,
+                clock: { [clock] in clock.milliseconds }
             )
         }
 
@@ -61,9 +71,12 @@ import Testing
         }
 
         /// Runs the writer while `body` runs, then stops it.
-        func running(_ body: () async throws -> Void) async rethrows {
+        func running(_ body: () async throws -> Void) async throws {
             let task = Task { await self.writer.run() }
-            defer { task.cancel() }
+            defer {
+                self.storage.release()
+                task.cancel()
+            }
             try await body()
         }
     }
@@ -76,9 +89,10 @@ import Testing
             self.results.withLockedValue { $0[index] = result }
         }
 
-        /// Waits (up to 10 s) until every publish is answered.
+        /// Waits (up to 30 s) until every publish is answered.
         func all() async throws -> [Result<GroupCommitWriter.Outcome, PublishFailure>] {
-            for _ in 0..<1_000 {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
                 let results = self.results.withLockedValue { $0 }
                 if results.allSatisfy({ $0 != nil }) { return results.map { $0! } }
                 try await Task.sleep(for: .milliseconds(10))
@@ -93,9 +107,10 @@ import Testing
         }
     }
 
-    /// Waits (up to 10 s) until the collector holds `count` seqs.
+    /// Waits (up to 30 s) until the collector holds `count` seqs.
     static func delivered(_ collector: Collector, count: Int) async throws -> [Int64] {
-        for _ in 0..<1_000 where collector.delivered.count < count {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while collector.delivered.count < count && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         return collector.delivered
@@ -132,13 +147,19 @@ import Testing
     }
 
     @Test func anUnresolvableBatchIsAnsweredOutcomeUnknownAndResolvedBeforeTheNextCommits() async throws {
-        let rig = try Rig([.commitThenLoseConnection, .commit], timeoutMilliseconds: 300)
+        let rig = try Rig([.commitThenLoseConnection, .commit])
         rig.storage.setResolveFails(true)
-        let first = try rig.submit(2, tag: "a")
         try await rig.running { () async throws in
+            let first = try rig.submit(2, tag: "a")
+            // Looked up until its deadline (1 500 ms on the clock) passes, then the truth: unknown.
+            try await rig.storage.wait { $0.resolveCalls >= 1 }
+            rig.clock.set(2_000)
             #expect(try await first.all() == [.failure(.outcomeUnknown), .failure(.outcomeUnknown)])
             // While the earlier batch is unknown nothing else may commit: it would be routed first.
             let blocked = try rig.submit(1, tag: "b")
+            let calls = rig.storage.resolveCalls
+            try await rig.storage.wait { $0.resolveCalls > calls }
+            rig.clock.set(4_000)
             #expect(try await blocked.all() == [.failure(.notStored("database unavailable"))])
             #expect(rig.storage.appendCalls.count == 1)
             // The database is back: the in-doubt batch is found committed and routed, then the next.
@@ -152,11 +173,14 @@ import Testing
     @Test func publishesStillQueuedAtTheirDeadlineAreAnsweredNotStored() async throws {
         // The first batch's call returns only after the deadline of what queued behind it, which
         // therefore never reached the database.
-        let rig = try Rig([.hangPastDeadline], timeoutMilliseconds: 300)
-        let first = try rig.submit(1, tag: "a")
+        let rig = try Rig([.block])
         try await rig.running { () async throws in
-            try await Task.sleep(for: .milliseconds(50))
+            let first = try rig.submit(1, tag: "a")
+            try await rig.storage.wait { $0.appendCalls.count == 1 }
+            rig.clock.set(100)
             let queued = try rig.submit(2, tag: "b")
+            rig.clock.set(5_000)
+            rig.storage.release()
             let expected = PublishFailure.notStored("waited longer than the publish timeout for the database")
             #expect(try await queued.all() == [.failure(expected), .failure(expected)])
             #expect(try await first.all() == [.failure(.outcomeUnknown)])

@@ -19,9 +19,9 @@ final class ScriptedStorage: LiaisonStorage {
         case loseConnectionBeforeCommit
         /// The database refuses the batch (e.g. a constraint), nothing committed.
         case refuse
-        /// Hangs until well past the call's deadline (a stuck call that returns late), then
-        /// throws like a timed-out statement; nothing committed.
-        case hangPastDeadline
+        /// Hangs until the test calls ``release()`` (a stuck call that returns late), then throws
+        /// like a timed-out statement; nothing committed.
+        case block
     }
 
     private struct State {
@@ -31,6 +31,8 @@ final class ScriptedStorage: LiaisonStorage {
         var appendCalls: [[NewMessage]] = []
         var resolveFails = false
         var resolveCalls = 0
+        var blocked: CheckedContinuation<Void, Never>?
+        var released = false
     }
 
     private let state: NIOLockedValueBox<State>
@@ -45,6 +47,24 @@ final class ScriptedStorage: LiaisonStorage {
 
     /// How often `resolveBatch` was called.
     var resolveCalls: Int { self.state.withLockedValue { $0.resolveCalls } }
+
+    /// Lets a `.block` step return (now, or as soon as it is reached).
+    func release() {
+        let blocked = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.released = true
+            defer { state.blocked = nil }
+            return state.blocked
+        }
+        blocked?.resume()
+    }
+
+    /// Waits (up to 30 s) until `condition` holds for this store.
+    func wait(until condition: (ScriptedStorage) -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition(self) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     /// While true, `resolveBatch` throws as if the database were still unreachable.
     func setResolveFails(_ fails: Bool) {
@@ -71,8 +91,15 @@ final class ScriptedStorage: LiaisonStorage {
             throw StoreError(.unavailable, "server closed the connection unexpectedly")
         case .refuse:
             throw StoreError(.conflict, "refused by a constraint")
-        case .hangPastDeadline:
-            try? await Task.sleep(until: deadline + .milliseconds(300), clock: .continuous)
+        case .block:
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let released = self.state.withLockedValue { state -> Bool in
+                    if state.released { return true }
+                    state.blocked = continuation
+                    return false
+                }
+                if released { continuation.resume() }
+            }
             throw StoreError(.unavailable, "statement timed out")
         }
     }
