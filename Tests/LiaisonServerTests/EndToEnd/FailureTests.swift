@@ -158,7 +158,7 @@ import Testing
             // A raw socket that never answers is closed after the unanswered PINGs.
             let socket = try RawSocket(port: daemon.port)
             let start = ContinuousClock.now
-            let text = try socket.readUntilClosed(timeout: .seconds(10))
+            let text = try await socket.readUntilClosed(timeout: .seconds(10))
             #expect(text.hasPrefix("LIAISON 1 "))
             #expect(text.components(separatedBy: "PING\n").count - 1 == 2)
             #expect(ContinuousClock.now - start < .seconds(5))

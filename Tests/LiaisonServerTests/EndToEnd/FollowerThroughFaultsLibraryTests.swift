@@ -11,7 +11,7 @@ import Testing
 /// publisher posts straight to the server: in both ack modes it must hand out every message once,
 /// the in-order ones in seq order, reconnecting by itself, and leave the durable's position at the
 /// last message. `FollowerTests` covers the same logic against a scripted fake server only.
-@Suite(.timeLimit(.minutes(2))) struct FollowerThroughFaultsLibraryTests {
+@Suite(.timeLimit(.minutes(5))) struct FollowerThroughFaultsLibraryTests {
     /// What the follower handed out and how often it (re)connected, shared with the test.
     private final class Handed: Sendable {
         struct State {

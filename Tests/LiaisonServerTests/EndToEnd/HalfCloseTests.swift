@@ -13,7 +13,7 @@ import Testing
             let token = daemon.tokens["unhcr"]!
             try socket.send("AUTH unhcr \(token)\nPUB field.mm.sittwe.report 9\nall quiet\nPING\n")
             socket.shutdownWrite()
-            let lines = try socket.readUntilClosed(timeout: .seconds(90)).split(separator: "\n").map(String.init)
+            let lines = try await socket.readUntilClosed(timeout: .seconds(90)).split(separator: "\n").map(String.init)
             #expect(lines.count == 4, "\(lines)")
             #expect(lines.dropFirst().first == "OK AUTH unhcr")
             #expect(lines.dropFirst(2).first?.hasPrefix("OK PUB ") == true)
@@ -28,7 +28,7 @@ import Testing
             let socket = try RawSocket(port: daemon.port)
             try socket.send("AUTH ohchr \(daemon.tokens["ohchr"]!)\nPING\nQUIT\n")
             socket.shutdownWrite()
-            let lines = try socket.readUntilClosed(timeout: .seconds(90)).split(separator: "\n").map(String.init)
+            let lines = try await socket.readUntilClosed(timeout: .seconds(90)).split(separator: "\n").map(String.init)
             #expect(Array(lines.dropFirst()) == ["OK AUTH ohchr", "PONG", "OK BYE"])
         }
     }

@@ -6,7 +6,7 @@ import Glibc
 
 /// A blocking TCP socket that sends nothing and reads until the peer closes: a client that
 /// never answers, which the client library (which answers PING) cannot play.
-struct RawSocket {
+struct RawSocket: Sendable {
     private let fd: Int32
 
     init(port: Int, receiveBuffer: Int32? = nil) throws {
@@ -46,7 +46,11 @@ struct RawSocket {
     /// Reads and parses `MSG` frames until `count` have arrived (other lines are skipped).
     ///
     /// - Returns: The seqs of the frames, in arrival order.
-    func readMessages(count: Int, timeout: Duration) throws -> [Int64] {
+    func readMessages(count: Int, timeout: Duration) async throws -> [Int64] {
+        try await Self.offPool { try self.readMessagesBlocking(count: count, timeout: timeout) }
+    }
+
+    private func readMessagesBlocking(count: Int, timeout: Duration) throws -> [Int64] {
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []
@@ -75,6 +79,14 @@ struct RawSocket {
     }
 
     /// Closes the socket.
+    /// Runs a blocking read on a thread of its own: on the cooperative pool (two threads on this
+    /// machine, shared by every test running in parallel) a read of up to 90 s would stall them all.
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     func close() { Glibc.close(self.fd) }
 
     /// Shuts the write side down (`shutdown(SHUT_WR)`, as `nc -q` does at the end of its input):
@@ -82,7 +94,11 @@ struct RawSocket {
     func shutdownWrite() { shutdown(self.fd, Int32(SHUT_WR)) }
 
     /// Reads everything until EOF or `timeout`, then closes.
-    func readUntilClosed(timeout: Duration) throws -> String {
+    func readUntilClosed(timeout: Duration) async throws -> String {
+        try await Self.offPool { try self.readUntilClosedBlocking(timeout: timeout) }
+    }
+
+    private func readUntilClosedBlocking(timeout: Duration) throws -> String {
         defer { Glibc.close(self.fd) }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

@@ -188,7 +188,7 @@ import Testing
         defer { db.drop() }
         try await TestDaemon.run(db, limits: .with { $0.authTimeoutMilliseconds = 400 }) { daemon in
             let silent = try RawSocket(port: daemon.port)
-            let text = try silent.readUntilClosed(timeout: .seconds(20))
+            let text = try await silent.readUntilClosed(timeout: .seconds(20))
             #expect(text.contains("ERR 401"), "\(text)")
         }
     }
@@ -237,7 +237,7 @@ import Testing
             let third = try await daemon.client("undp")
             // A fourth connection is over the daemon's limit: ERR 429, then closed.
             let fourth = try RawSocket(port: daemon.port)
-            let text = try fourth.readUntilClosed(timeout: .seconds(20))
+            let text = try await fourth.readUntilClosed(timeout: .seconds(20))
             #expect(text.contains("ERR 429"), "\(text)")
             await client.close()
             await second.close()

@@ -33,7 +33,7 @@ import Testing
                 _ = round
             }
             // ~6 MB was published while the reader read nothing; now it reads.
-            let got = try reader.readMessages(count: published.count, timeout: .seconds(30))
+            let got = try await reader.readMessages(count: published.count, timeout: .seconds(30))
             #expect(got == published)
             // It got there through the log, not through an ever-growing buffer.
             #expect(

@@ -62,7 +62,7 @@ import Testing
             // the greeting (queued before the handshake) never leaks out unencrypted.
             let raw = try RawSocket(port: daemon.tlsPort)
             try raw.send("PING\n")
-            let answer = try raw.readUntilClosed(timeout: .seconds(10))
+            let answer = try await raw.readUntilClosed(timeout: .seconds(10))
             #expect(!answer.contains("LIAISON"))
             #expect(!answer.contains("PONG"))
             // A TLS client is served.
