@@ -223,7 +223,13 @@ public struct Consumers: Sendable {
         let result = try connection.query(
             """
             UPDATE durable_cursors SET pattern = $3, ack_mode = $4, ack_wait_ms = $5, max_deliver = $6,
-                max_inflight = $7, acked_seq = coalesce($8, acked_seq), delivered_seq = coalesce($8, delivered_seq),
+                max_inflight = $7, acked_seq = coalesce($8, acked_seq),
+                -- Switched from ack=auto to ack=explicit: what auto delivered past the floor was never
+                -- confirmed, and explicit would take "delivered and not pending" for acknowledged.
+                delivered_seq = CASE
+                    WHEN $8::int8 IS NOT NULL THEN $8::int8
+                    WHEN ack_mode = 'auto' AND $4 = 'explicit' THEN acked_seq
+                    ELSE delivered_seq END,
                 updated_at = now()
             WHERE account = $1 AND name = $2
             RETURNING \(Self.columns)

@@ -184,6 +184,24 @@ import Testing
         #expect(try f.deadLetters().count == 1)
     }
 
+    /// Found by an adversarial run: a durable opened ack=auto, read past its confirmed floor, then
+    /// resumed with ack=explicit skipped everything delivered but never confirmed.
+    @Test func switchingFromAutoToExplicitResumesAtTheConfirmedFloor() throws {
+        let f = try Fixture()
+        defer { f.db.drop() }
+        try f.open(settings: try Fixture.settings(ack: .auto))
+        try f.progress(ackFloor: 2, deliveredSeq: 5)
+        let switched = try f.open(settings: try Fixture.settings(ack: .explicit), start: nil)
+        #expect(switched.settings.ackMode == .explicit)
+        #expect(switched.ackFloor == 2)
+        // Nothing past the floor counts as delivered (and so, for explicit, as acknowledged).
+        #expect(switched.deliveredSeq == 2)
+        // The other way round loses nothing: the floor is what was acknowledged.
+        try f.progress(ackFloor: 3, deliveredSeq: 6)
+        let back = try f.open(settings: try Fixture.settings(ack: .auto), start: nil)
+        #expect(back.ackFloor == 3 && back.deliveredSeq == 6)
+    }
+
     @Test func progressOnlyMovesForwardAndStampsWhenItMoves() throws {
         let f = try Fixture()
         defer { f.db.drop() }
