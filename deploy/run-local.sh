@@ -23,8 +23,18 @@ bin=$(swift build -c "$config" --show-bin-path)
 
 port=${LIAISON_PG_PORT:-55432}
 mkdir -p var
+# A cluster that is already running belongs to another run-local (or a person): use it, but leave
+# stopping it to whoever started it.
+already_running=no
+if [ -f "$root/var/pg/data/postmaster.pid" ] && kill -0 "$(head -n 1 "$root/var/pg/data/postmaster.pid")" 2>/dev/null; then
+    already_running=yes
+fi
 server_url=$(scripts/pg-cluster.sh start "$root/var/pg" "$port")
 stop_db() {
+    if [ "$already_running" = yes ]; then
+        echo "run-local: leaving the database running (var/pg, port $port): this run did not start it" >&2
+        return
+    fi
     echo "run-local: stopping the database (var/pg, port $port)" >&2
     scripts/pg-cluster.sh stop "$root/var/pg"
     echo "run-local: database stopped" >&2

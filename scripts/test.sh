@@ -13,6 +13,13 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-deps.sh
 
+port=${LIAISON_TEST_PG_PORT:-55439}
+# Before the long builds: a taken port would otherwise fail the run half an hour in.
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "test: port $port is taken (another PostgreSQL?); set LIAISON_TEST_PG_PORT to a free port" >&2
+    exit 1
+fi
+
 echo "== format lint"
 swift format lint --strict --recursive Sources Tests Package.swift
 
@@ -33,7 +40,6 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     scripts/fuzz.sh "$fuzz_seconds"
 fi
 
-port=${LIAISON_TEST_PG_PORT:-55439}
 pgdir=$(mktemp -d /tmp/liaison-test-pg.XXXXXX)
 chmod 755 "$pgdir"
 cleanup() { scripts/pg-cluster.sh stop "$pgdir" || true; rm -rf "$pgdir"; }
