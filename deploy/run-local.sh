@@ -63,5 +63,12 @@ MSG
 "$bin/liaisond" --listen "${LIAISON_LISTEN:-127.0.0.1:7420}" "$@" &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true' INT TERM
-wait $daemon || true
-wait $daemon 2>/dev/null || true
+status=0
+wait $daemon || status=$?
+# A trapped signal ends the first wait early (status > 128): the second has the daemon's own.
+if [ "$status" -gt 128 ]; then
+    status=0
+    wait $daemon 2>/dev/null || status=$?
+fi
+# The daemon's exit status, so a script sees a daemon that could not start (e.g. port in use).
+exit "$status"
