@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `kill -9` of the real `liaisond` process at random points of sustained publishing, 20 times.

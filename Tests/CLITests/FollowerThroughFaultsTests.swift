@@ -54,9 +54,9 @@ struct FollowerThroughFaultsTests {
     }
 
     @Test func durableSubsInBothAckModesPrintEveryMessageOnceAndInOrderThroughFlappingLinks() async throws {
-        let seed = FaultSeedGenerator.seed()
+        let seed = SeededGenerator.seed()
         print("FollowerThroughFaults: seed \(seed) (repeat with LIAISON_TEST_SEED=\(seed))")
-        var random = FaultSeedGenerator(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let prefix = "hq.ohchr.flap"
         let messages = Self.messages(under: prefix, using: &random)
         let tokens = try await Daemon.issueTokens(for: [Self.publisher] + Self.offices.map(\.0))

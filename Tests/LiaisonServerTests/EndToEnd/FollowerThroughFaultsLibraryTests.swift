@@ -29,7 +29,7 @@ import Testing
             ProcessInfo.processInfo.environment["LIAISON_TEST_SEED"].flatMap { UInt64($0) }
             ?? .random(in: 0...UInt64.max)
         print("FollowerThroughFaultsLibrary ack=\(ack): seed \(seed) (repeat with LIAISON_TEST_SEED=\(seed))")
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let faults = (0..<8).map { _ in
             (Int.random(in: 150...700, using: &random), Int.random(in: 0..<3, using: &random))
         }
@@ -205,20 +205,5 @@ import Testing
             }
             #expect(floor == seqs.last, "the position after a clean stop: \(floor), last handed out \(seqs.last ?? 0)")
         }
-    }
-}
-
-/// SplitMix64 (Steele, Lea and Flood 2014): a small seeded generator, so a failing run repeats.
-private struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { self.state = seed }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
