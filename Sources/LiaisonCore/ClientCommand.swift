@@ -23,6 +23,8 @@ public enum ClientCommand: Sendable, Equatable {
     case pong
     /// `QUIT`: the server answers `OK BYE` and closes.
     case quit
+    /// `RECEIPTS <seq>`: who received and acknowledged message `seq` (its publisher or an admin).
+    case receipts(seq: Int64)
 
     /// The verb, upper-case, as written in replies and logs.
     public var verb: String {
@@ -36,6 +38,7 @@ public enum ClientCommand: Sendable, Equatable {
         case .ping: "PING"
         case .pong: "PONG"
         case .quit: "QUIT"
+        case .receipts: "RECEIPTS"
         }
     }
 
@@ -102,6 +105,12 @@ public enum ClientCommand: Sendable, Equatable {
                 throw .badRequest("account \(Quote.text(account)) must match [a-z0-9][a-z0-9_.-]{0,63}")
             }
             return .auth(account: String(account), token: String(token))
+        }
+        if ASCII.equalsIgnoringCase(verb, "RECEIPTS") {
+            guard let seqText = tokens.next(), tokens.isAtEnd else {
+                throw .badRequest("usage: RECEIPTS <seq>")
+            }
+            return .receipts(seq: try validSeq(seqText))
         }
         if ASCII.equalsIgnoringCase(verb, "QUIT") {
             try noArguments(&tokens, "QUIT")

@@ -141,7 +141,9 @@ public final class LiaisonServer: Service, Sendable {
                 ),
                 publishRate: RateLimiter(ratePerSecond: limits.publishRatePerSecond, burst: limits.publishBurst),
                 events: SecurityEventRecorder(storage: storage, logger: self.logger)
-            )
+            ),
+            receipts: configuration.receipts.enabled
+                ? ReceiptRecorder(storage: storage, settings: configuration.receipts, logger: self.logger) : nil
         )
         let listeners = Listeners(
             configuration: configuration,
@@ -164,6 +166,12 @@ public final class LiaisonServer: Service, Sendable {
             ],
             logger: self.logger
         )
+        if let receipts = shared.receipts {
+            // Just before the listeners: it stops after them, so the closing sessions' last
+            // ranges are written, and before the storage it writes through.
+            let beforeListeners = serviceConfiguration.services.count - 1
+            serviceConfiguration.services.insert(.init(service: receipts, serviceName: "receipts"), at: beforeListeners)
+        }
         serviceConfiguration.maximumGracefulShutdownDuration = .milliseconds(
             configuration.shutdownGraceMilliseconds + 2 * configuration.publishTimeoutMilliseconds
         )

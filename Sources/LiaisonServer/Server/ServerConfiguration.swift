@@ -99,6 +99,8 @@ public struct ServerConfiguration: Sendable {
     public var limits = Limits()
     /// The log sealer and its checkpoints (docs/AUDIT.md).
     public var audit = AuditSettings()
+    /// Receipts: who received and acknowledged what (docs/AUDIT.md, "Receipts").
+    public var receipts = ReceiptSettings()
 
     /// Creates a configuration with defaults for everything but the database.
     public init(databaseURL: String) {

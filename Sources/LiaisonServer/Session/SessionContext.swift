@@ -17,6 +17,8 @@ struct SessionContext: Sendable {
     var counters: ServerCounters
     var durables: DurableRegistry
     var security: SecurityContext
+    /// Writes receipt ranges; `nil` when `receipts.enabled` is false.
+    var receipts: ReceiptRecorder? = nil
 }
 
 /// Hands out daemon-wide unique numbers for connections and subscriptions.

@@ -73,6 +73,9 @@ extension SessionHandler {
                 try await storage.takeReplays(account: account, consumer: consumer)
             }
             return .replays(sid: sid, subscriptionID: subscriptionID, result)
+        case .receipts(let ticket, let seq):
+            let result = await SessionHandler.result { try await storage.receipts(seq: seq) }
+            return .receipts(ticket: ticket, seq: seq, result)
         }
     }
 

@@ -26,11 +26,16 @@ final class SessionHandler: ChannelInboundHandler {
     private var backlog: [SessionAction] = []
     private var executing = false
 
+    /// The daemon-wide connection number, as logged under `liaison.connection`.
+    private let connectionID: UInt64
+
     init(shared: SessionContext, remote: String) {
         self.shared = shared
         self.remoteAddress = remote
         var logger = shared.logger
-        logger[metadataKey: LogKey.connection] = "\(shared.ids.next())"
+        let connectionID = shared.ids.next()
+        self.connectionID = connectionID
+        logger[metadataKey: LogKey.connection] = "\(connectionID)"
         logger[metadataKey: LogKey.remote] = "\(remote)"
         self.logger = logger
     }
@@ -42,7 +47,9 @@ final class SessionHandler: ChannelInboundHandler {
             limits: self.shared.limits,
             nodeName: self.shared.nodeName,
             remoteHost: context.channel.remoteAddress?.ipAddress ?? self.remoteAddress,
-            publishTimeoutMilliseconds: self.shared.publishTimeoutMilliseconds
+            publishTimeoutMilliseconds: self.shared.publishTimeoutMilliseconds,
+            receiptFlushMilliseconds: self.shared.receipts?.flushMilliseconds,
+            connectionName: "c\(self.connectionID)/\(self.remoteAddress)"
         )
         let ids = self.shared.ids
         self.machine = SessionStateMachine(
@@ -192,6 +199,8 @@ final class SessionHandler: ChannelInboundHandler {
             self.shared.counters.add(counter.keyPath, amount)
         case .log(let level, let text):
             self.log(level, text)
+        case .recordReceipts(let batches):
+            self.shared.receipts?.record(batches)
         }
     }
 
@@ -206,6 +215,10 @@ final class SessionHandler: ChannelInboundHandler {
             case .message(let sid, let message):
                 var buffer = context.channel.allocator.buffer(capacity: 128 + message.payload.count)
                 buffer.writeMessage(sid: sid, message: message)
+                context.write(self.wrapOutboundOut(buffer), promise: nil)
+            case .lines(let lines):
+                var buffer = context.channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.utf8.count + 1 })
+                for line in lines { buffer.writeReply(line) }
                 context.write(self.wrapOutboundOut(buffer), promise: nil)
             }
         }

@@ -21,6 +21,8 @@ struct Subscription {
     var persistedDelivered: Int64 = 0
     /// A progress record taken and not yet confirmed written (merged back if it fails).
     var recording: ConsumerProgress?
+    /// Receipt ranges not yet handed over (`nil` when receipts are off).
+    var receipts: ReceiptLedger?
 
     var sid: String { self.state.sid }
     var subscriptionID: UInt64 { self.state.subscriptionID }

@@ -71,6 +71,12 @@ public protocol LiaisonStorage: Sendable {
     /// Appends security events (audit trail).
     func recordSecurityEvents(_ events: [NewSecurityEvent]) async throws
 
+    /// Stores receipt ranges (docs/AUDIT.md, "Receipts") in one statement.
+    func recordReceipts(_ ranges: [ReceiptRange]) async throws
+
+    /// Who received and acknowledged message `seq`; `nil` when no message has that seq.
+    func receipts(seq: Int64) async throws -> ReceiptReport?
+
     /// The access version: it moves whenever an admin changes rules, clearances or accounts.
     func accessVersion() async throws -> Int64
 

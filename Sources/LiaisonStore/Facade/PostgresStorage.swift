@@ -48,7 +48,8 @@ public final class PostgresStorage: LiaisonStorage {
         .now + .milliseconds(self.callTimeoutMilliseconds)
     }
 
-    private func read<T: Sendable>(
+    /// Runs a job on the read pool with the storage call deadline.
+    func read<T: Sendable>(
         _ what: String,
         _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws

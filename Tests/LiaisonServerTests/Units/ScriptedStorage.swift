@@ -139,5 +139,7 @@ final class ScriptedStorage: LiaisonStorage {
     func takeReplays(account: String, consumer: String) async throws -> [Message] { throw Unused() }
     func recordSecurityEvents(_ events: [NewSecurityEvent]) async throws { throw Unused() }
     func accessVersion() async throws -> Int64 { throw Unused() }
+    func recordReceipts(_ ranges: [ReceiptRange]) async throws { throw Unused() }
+    func receipts(seq: Int64) async throws -> ReceiptReport? { throw Unused() }
     func permissions(accounts: [String]) async throws -> [String: Permissions?] { throw Unused() }
 }

@@ -55,12 +55,13 @@ struct MachineHarness {
     static func written(_ actions: [SessionAction]) -> [String] {
         actions.flatMap { action -> [String] in
             guard case .write(let frames) = action else { return [] }
-            return frames.map { frame in
+            return frames.flatMap { frame -> [String] in
                 switch frame {
-                case .line(let line): return line
+                case .line(let line): return [line]
+                case .lines(let lines): return lines
                 case .message(let sid, let message):
                     let flags = message.headers.filter { $0.0.hasPrefix("liaison.") }.map { "\($0.0)=\($0.1)" }
-                    return (["MSG", sid, "\(message.seq)"] + flags).joined(separator: " ")
+                    return [(["MSG", sid, "\(message.seq)"] + flags).joined(separator: " ")]
                 }
             }
         }

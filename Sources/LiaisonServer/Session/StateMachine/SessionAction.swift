@@ -12,6 +12,9 @@ enum OutboundFrame: Equatable, Sendable {
     /// A `MSG` frame of subscription `sid`; server flags (`liaison.delivery`, `liaison.ahead`)
     /// are already among the message's headers.
     case message(sid: String, Message)
+    /// Several reply lines that belong together (`RCPT …` lines and their `OK RECEIPTS`), each
+    /// without its line ending.
+    case lines([String])
 }
 
 /// The timers a session runs; at most one of each kind is scheduled at a time.
@@ -28,6 +31,8 @@ enum SessionTimer: Hashable, Sendable {
     case authDelay
     /// A replay page read that failed is tried again (per subscription id).
     case retryPage(subscriptionID: UInt64)
+    /// Receipt ranges are closed and handed to the recorder (every `receipts.flushMilliseconds`).
+    case receipts
 }
 
 /// Daemon-wide totals the machine bumps (kept by ``ServerCounters``).
@@ -73,6 +78,8 @@ enum SessionAction: Equatable, Sendable {
     case count(SessionCounter, Int)
     /// A log line worth an operator's attention.
     case log(LogLevel, String)
+    /// Hand closed receipt ranges to the daemon's ``ReceiptRecorder``.
+    case recordReceipts([ReceiptBatch])
 
     /// Log levels the machine uses.
     enum LogLevel: Sendable, Equatable { case debug, info, notice, warning, error }
@@ -98,6 +105,8 @@ enum StoreRequest: Equatable, Sendable {
     case deadLetter(sid: String, subscriptionID: UInt64, DeadLetterMove)
     /// Take the dead letters an admin asked to replay for a durable consumer.
     case takeReplays(sid: String, subscriptionID: UInt64, account: String, consumer: String)
+    /// `RECEIPTS <seq>`: load the message's receipts; the machine decides who may see them.
+    case receipts(ticket: OutboundQueue<OutboundFrame>.Ticket, seq: Int64)
 }
 
 /// The store's answer to a ``StoreRequest``.
@@ -110,4 +119,5 @@ enum StoreAnswer: Sendable {
     case progressRecorded(Result<Void, StoreError>)
     case deadLettered(sid: String, subscriptionID: UInt64, move: DeadLetterMove, Result<Void, StoreError>)
     case replays(sid: String, subscriptionID: UInt64, Result<[Message], StoreError>)
+    case receipts(ticket: OutboundQueue<OutboundFrame>.Ticket, seq: Int64, Result<ReceiptReport?, StoreError>)
 }

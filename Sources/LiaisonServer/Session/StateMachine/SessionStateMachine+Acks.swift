@@ -17,7 +17,7 @@ extension SessionStateMachine {
         }
         var answered = seq
         if self.subscriptions[sid]!.tracker != nil {
-            self.subscriptions[sid]!.tracker!.ack(seq: seq)
+            if self.subscriptions[sid]!.tracker!.ack(seq: seq) { self.noteAck(seq: seq, sid: sid, now: now) }
         } else if self.subscriptions[sid]!.durable != nil {
             let delivered = self.subscriptions[sid]!.state.lastDelivered
             self.subscriptions[sid]!.confirmed = max(self.subscriptions[sid]!.confirmed, min(seq, delivered))

@@ -22,6 +22,8 @@ extension SessionStateMachine {
             self.deadLettered(sid: sid, subscriptionID: subscriptionID, move: move, result, now: now)
         case .replays(let sid, let subscriptionID, let result):
             self.replaysArrived(sid: sid, subscriptionID: subscriptionID, result, now: now)
+        case .receipts(let ticket, let seq, let result):
+            self.receiptsArrived(ticket: ticket, seq: seq, result)
         }
         return self.finish()
     }
@@ -60,6 +62,8 @@ extension SessionStateMachine {
             self.ackTick(now: now)
         case .retryPage(let subscriptionID):
             self.retryPage(subscriptionID: subscriptionID)
+        case .receipts:
+            self.flushReceipts(now: now)
         }
         return self.finish()
     }

@@ -42,6 +42,9 @@ extension SessionStateMachine {
         case .quit:
             self.send(ServerLine.bye)
             self.become(.closing)
+        case .receipts(let seq):
+            guard self.requireAccount() else { return }
+            self.askReceipts(seq: seq)
         }
     }
 

@@ -71,8 +71,13 @@ extension SessionStateMachine {
         // (rules and clearance, reloaded on change) leave; the others count as passed over.
         let permissions = self.permissions  // one cache look-up per batch, not per message
         var written = 0
-        for message in messages
-        where permissions.mayRead(message.topic) && permissions.isCleared(for: message.headers.classification) {
+        for message in messages {
+            guard permissions.mayRead(message.topic) else {
+                // Reached in order but withheld (a rule changed): no receipt range may cover it.
+                if redelivery == nil, !ahead { self.subscriptions[sid]?.receipts?.passedOver() }
+                continue
+            }
+            guard permissions.isCleared(for: message.headers.classification) else { continue }
             guard let subscription = self.subscriptions[sid] else { return }
             var count = redelivery
             if redelivery == nil, let tracker = subscription.tracker, let resume = subscription.resume {
@@ -102,6 +107,9 @@ extension SessionStateMachine {
                 )
             }
             self.send(message: framed, sid: sid)
+            if redelivery == nil {
+                self.noteDelivery(seq: message.seq, sid: sid, ahead: ahead, clearance: permissions.clearance, now: now)
+            }
             written += 1
         }
         // Once the in-order stream has passed what earlier sessions delivered, the filter is done.

@@ -147,6 +147,7 @@ extension SessionStateMachine {
     ) {
         let sid = subscription.sid
         self.subscriptions[sid] = subscription
+        self.startReceipts(sid: sid)
         self.emit(.route(sid: sid, subscriptionID: subscription.subscriptionID, pattern: subscription.pattern))
         self.emit(.count(.subscriptions, 1))
         if let ticket {
@@ -164,6 +165,7 @@ extension SessionStateMachine {
     /// only then its name freed, so whoever binds it next reads that progress.
     mutating func endSubscription(_ sid: String) {
         guard var subscription = self.subscriptions.removeValue(forKey: sid) else { return }
+        self.closeReceipts(of: &subscription)
         self.emit(.unroute(subscriptionID: subscription.subscriptionID, pattern: subscription.pattern))
         self.emit(.count(.subscriptions, -1))
         guard let durable = subscription.durable, let account = self.account?.name else { return }

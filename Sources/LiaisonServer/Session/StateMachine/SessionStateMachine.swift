@@ -42,6 +42,10 @@ struct SessionStateMachine {
         var remoteHost: String
         /// How long a publish may wait for its commit before it is answered `ERR 503`, in ms.
         var publishTimeoutMilliseconds: Int64 = 5_000
+        /// How often receipt ranges are handed over, in ms; `nil` when receipts are off.
+        var receiptFlushMilliseconds: Int64?
+        /// `c<connection id>/<ip:port>`, the connection as receipts name it.
+        var connectionName: String = ""
     }
 
     /// Deferred frames past this many pause reading, so a pipeline behind a slow `AUTH` cannot
@@ -82,6 +86,7 @@ struct SessionStateMachine {
     var pingsOutstanding = 0
     var lastCommandAt: Int64 = 0
     var ackTimerRunning = false
+    var receiptTimerRunning = false
     var ackTicks = 0
     var stallTimerRunning = false
     /// A progress record is being written; the next waits for it.
@@ -232,7 +237,9 @@ struct SessionStateMachine {
         // Nothing pipelined behind a pending AUTH or durable SUB may run on a closed connection
         // (it would leave a subscription routed to nobody).
         self.deferred.removeAll()
-        for timer in [SessionTimer.auth, .idle, .stall, .ackTick, .authDelay] { self.emit(.cancelTimer(timer)) }
+        for timer in [SessionTimer.auth, .idle, .stall, .ackTick, .authDelay, .receipts] {
+            self.emit(.cancelTimer(timer))
+        }
         for sid in Array(self.subscriptions.keys) { self.endSubscription(sid) }
         if let pending = self.pendingDurable, let account = self.account?.name, let name = pending.request.durable {
             // A bind still in the store: its answer is ignored, so free the name now.
@@ -265,7 +272,7 @@ struct SessionStateMachine {
         self.release(self.outbound.fill(ticket, with: .line(line)))
     }
 
-    private mutating func release(_ frames: [OutboundFrame]) {
+    mutating func release(_ frames: [OutboundFrame]) {
         guard !frames.isEmpty, self.phase != .closed else { return }
         if case .write(let earlier)? = self.actions.last {
             self.actions[self.actions.count - 1] = .write(earlier + frames)

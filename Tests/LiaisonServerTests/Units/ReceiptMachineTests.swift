@@ -1,0 +1,146 @@
+import Foundation
+import LiaisonCore
+import LiaisonStore
+import Testing
+
+@testable import LiaisonServer
+
+/// Receipts in the session state machine: what it records for deliveries and acks, and how it
+/// answers `RECEIPTS`, without sockets or a database.
+@Suite struct ReceiptMachineTests {
+    private typealias H = MachineHarness
+    private static let ids = IDGenerator()
+
+    private static func harness() -> H {
+        var h = H()
+        var limits = ServerConfiguration.Limits()
+        limits.authTimeoutMilliseconds = 10_000
+        h.machine = SessionStateMachine(
+            configuration: .init(
+                limits: limits,
+                nodeName: "t",
+                remoteHost: "127.0.0.1",
+                receiptFlushMilliseconds: 1_000,
+                connectionName: "c7/127.0.0.1:5000"
+            ),
+            policy: h.policy,
+            nextSubscriptionID: { Self.ids.next() }
+        )
+        return h
+    }
+
+    private static func batches(_ actions: [SessionAction]) -> [ReceiptBatch] {
+        actions.flatMap { action -> [ReceiptBatch] in
+            if case .recordReceipts(let batches) = action { return batches }
+            return []
+        }
+    }
+
+    @Test func deliveriesBecomeOneRangePerFlushNotOneRowPerMessage() {
+        var h = Self.harness()
+        h.authenticate()
+        _ = h.send("SUB s1 field.>")
+        let routed = (1...50).flatMap { h.route([H.message($0)], sid: "s1") }
+        #expect(routed.contains(.startTimer(.receipts, milliseconds: 1_000)))
+        let flushed = Self.batches(h.machine.timerFired(.receipts, now: h.now + 1_000))
+        #expect(flushed.count == 1)
+        #expect(flushed.first?.identity.connection == "c7/127.0.0.1:5000")
+        #expect(flushed.first?.identity.account == "office")
+        #expect(flushed.first?.identity.pattern == "field.>")
+        #expect(flushed.first?.spans.map { [$0.firstSeq, $0.lastSeq] } == [[1, 50]])
+    }
+
+    @Test func aDurableConsumersAckFloorIsRecordedAndItsLastRangesGoOutWhenItEnds() {
+        var h = Self.harness()
+        h.authenticate()
+        _ = h.send("SUB 1 field.> durable=feed ack=explicit")
+        let bound = h.bind(
+            name: "feed",
+            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit),
+            ackFloor: 4
+        )
+        guard h.answerPage(bound, (5...8).map { H.message($0) }) != nil else { return }
+        _ = h.send("ACK 1 5")
+        _ = h.send("ACK 1 6")
+        _ = h.send("ACK 1 8")  // above the floor: 7 is still in flight
+        let flushed = Self.batches(h.machine.timerFired(.receipts, now: h.now + 1_000))
+        let spans = flushed.flatMap(\.spans)
+        #expect(flushed.first?.identity.consumer == "feed")
+        #expect(spans.filter { $0.kind == .inOrder }.map { [$0.firstSeq, $0.lastSeq] } == [[5, 8]])
+        #expect(spans.filter { $0.kind == .floor }.map { [$0.firstSeq, $0.lastSeq] } == [[5, 6]])
+        #expect(spans.filter { $0.kind == .explicitAck }.map { [$0.firstSeq, $0.lastSeq] } == [[8, 8]])
+        _ = h.send("ACK 1 7")
+        let ended = Self.batches(h.send("UNSUB 1")).flatMap(\.spans)
+        #expect(ended.map { [$0.firstSeq, $0.lastSeq] } == [[7, 8]])
+        #expect(ended.map(\.kind) == [.floor])
+    }
+
+    @Test func receiptsOffRecordsNothing() {
+        var h = H()
+        h.authenticate()
+        _ = h.send("SUB s1 field.>")
+        let routed = h.route([H.message(1)], sid: "s1")
+        #expect(!routed.contains(.startTimer(.receipts, milliseconds: 1_000)))
+        #expect(Self.batches(h.send("UNSUB s1")).isEmpty)
+    }
+
+    private static func report(publisher: String) -> ReceiptReport {
+        ReceiptReport(
+            seq: 9,
+            topic: "field.mm.report",
+            publisher: publisher,
+            publishedAt: Date(timeIntervalSince1970: 0),
+            classification: "internal",
+            priority: "flash",
+            recipients: [
+                AccountReceipt(
+                    account: "ops",
+                    entitled: true,
+                    deliveredAt: Date(timeIntervalSince1970: 1),
+                    ackedAt: nil,
+                    status: "delivered",
+                    via: ["durable:feed"]
+                ),
+                AccountReceipt(
+                    account: "th",
+                    entitled: true,
+                    deliveredAt: nil,
+                    ackedAt: nil,
+                    status: "pending",
+                    via: []
+                ),
+            ]
+        )
+    }
+
+    private static func ask(_ h: inout H, answer: Result<ReceiptReport?, StoreError>) -> [String] {
+        let asked = h.send("RECEIPTS 9")
+        guard case .receipts(let ticket, let seq)? = H.storeRequests(asked).first else {
+            Issue.record("RECEIPTS asked the store nothing")
+            return []
+        }
+        #expect(seq == 9)
+        return H.written(h.machine.storeAnswered(.receipts(ticket: ticket, seq: seq, answer), now: h.now))
+    }
+
+    @Test func thePublisherGetsOneLinePerRecipientThenOK() {
+        var h = Self.harness()
+        h.authenticate("office")
+        #expect(
+            Self.ask(&h, answer: .success(Self.report(publisher: "office"))) == [
+                "RCPT ops delivered delivered=1970-01-01T00:00:01.000000Z acked=- entitled=yes via=durable:feed",
+                "RCPT th pending delivered=- acked=- entitled=yes via=-",
+                "OK RECEIPTS 9 n=2",
+            ]
+        )
+    }
+
+    @Test func anyoneElseGets403AndAnUnknownSeq404() {
+        var h = Self.harness()
+        h.authenticate("office")
+        let refused = Self.ask(&h, answer: .success(Self.report(publisher: "undp")))
+        #expect(refused == ["ERR 403 only the publisher of seq 9 or an admin may see its receipts"])
+        #expect(Self.ask(&h, answer: .success(nil)) == ["ERR 404 no message with seq 9"])
+        #expect(H.written(h.send("RECEIPTS x")).first?.hasPrefix("ERR 400") == true)
+    }
+}
