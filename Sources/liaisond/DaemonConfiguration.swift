@@ -174,6 +174,7 @@ struct DaemonConfiguration {
         )
         server.limits = limits
         server.audit = try Self.audit(reader, server.audit)
+        server.receipts = try Self.receipts(reader, server.receipts)
         try Self.readTLS(reader, into: &server)
 
         let levelText = reader.string(forKey: "log.level", default: "info")
@@ -204,6 +205,20 @@ struct DaemonConfiguration {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw Invalid(key: key, message: "'\(text)' has no host") }
         return (host, port)
+    }
+
+    /// Reads the `receipts.*` keys: who received and acknowledged what (docs/AUDIT.md, "Receipts").
+    private static func receipts(_ reader: ConfigReader, _ defaults: ReceiptSettings) throws -> ReceiptSettings {
+        var receipts = defaults
+        receipts.enabled = try Self.bool(reader, "receipts.enabled", receipts.enabled)
+        receipts.flushMilliseconds = try Self.int64(reader, "receipts.flushMs", receipts.flushMilliseconds, 10...60_000)
+        receipts.maxQueuedRanges = try Self.int(
+            reader,
+            "receipts.maxQueuedRanges",
+            receipts.maxQueuedRanges,
+            1_000...10_000_000
+        )
+        return receipts
     }
 
     /// Reads the `audit.*` keys: the log sealer and its checkpoints (docs/AUDIT.md).
