@@ -177,8 +177,36 @@ struct ReceiptsDaemonTests {
         #expect(table.status == 0, "\(table)")
         #expect(table.lines.first?.hasPrefix("seq \(seqs[1]) net.alert.two from rchq at ") == true, "\(table)")
         #expect(table.lines.contains { $0.hasPrefix("rcla") && $0.contains("pending") }, "\(table)")
-        #expect(try await CLIDatabase.run(["receipts", "999999"]).status != 0)
+        #expect(try await CLIDatabase.run(["receipts", "999999"]).status == 1)
+
+        // The same from a login that holds only the auditors' role.
+        let connection = try CLIDatabase.connect()
+        _ = try connection.query(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'liaison_test_auditor') THEN CREATE ROLE liaison_test_auditor LOGIN IN ROLE liaison_auditor; END IF; END $$"
+        )
+        connection.close()
+        var url = try #require(URLComponents(string: try CLIDatabase.currentURL()))
+        url.user = "liaison_test_auditor"
+        url.password = nil
+        let asAuditor = try await CLI.run(
+            ["receipts", "\(seqs[1])", "--json"],
+            environment: ["LIAISON_DATABASE_URL": try #require(url.string)]
+        )
+        #expect(asAuditor.status == 0, "\(asAuditor)")
+        #expect(asAuditor.lines.count == 4, "\(asAuditor)")
         await daemon.stop()
+    }
+
+    @Test func badArgumentsAreUsageErrors() async throws {
+        for arguments in [
+            ["receipts"], ["receipts", "5", "--pending", "--since", "2026-12-01T00:00:00Z"], ["receipts", "--pending"],
+            ["receipts", "--pending", "--since", "yesterday"],
+            ["receipts", "--pending", "--since", "2026-12-01T00:00:00Z", "--prio", "loud"],
+            ["receipts", "--pending", "--since", "2026-12-01T00:00:00Z", "--topic", "a.>.b"], ["receipts", "0"],
+        ] {
+            let result = try await CLIDatabase.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result)")
+        }
     }
 
     @Test func aThousandWayFanOutWritesRowsPerSubscriptionAndFlushNotPerMessage() async throws {
