@@ -19,7 +19,7 @@ public struct Accounts: Sendable {
             throw StoreError(.notFound, "parent account '\(parent)' does not exist")
         }
         do {
-            try connection.transaction { connection in
+            try connection.joiningTransaction { connection in
                 try connection.query(
                     """
                     INSERT INTO accounts (name, kind, parent, country, role, display_name, enabled, clearance)
@@ -51,7 +51,7 @@ public struct Accounts: Sendable {
         // Entities first so every office finds its parent, whatever the file's order.
         let ordered = accounts.filter { $0.parent == nil } + accounts.filter { $0.parent != nil }
         return try storeCall {
-            try connection.transaction { connection in
+            try connection.joiningTransaction { connection in
                 var inserted = 0
                 var updated = 0
                 for account in ordered {

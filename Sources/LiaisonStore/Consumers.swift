@@ -130,7 +130,7 @@ public struct Consumers: Sendable {
         on connection: Connection
     ) throws(StoreError) -> ConsumerInfo {
         let result = try storeCall {
-            try connection.transaction { connection in
+            try connection.joiningTransaction { connection in
                 let floor = try self.floor(for: start, on: connection)
                 return try connection.query(
                     """

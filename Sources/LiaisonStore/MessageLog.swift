@@ -212,31 +212,37 @@ public struct MessageLog: Sendable {
     /// - Returns: Messages ascending by seq (descending when `query.newestFirst`).
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.
     public func list(_ query: MessageQuery, on connection: Connection) throws(StoreError) -> [Message] {
+        let (sql, binds) = Self.listStatement(query, limit: Int64(query.limit))
+        return try storeCall {
+            try Self.decodeMessages(try connection.query(sql, binds))
+        }
+    }
+
+    /// The listing's statement: ``list(_:on:)`` with `limit`, the export cursor with `nil` (no limit).
+    static func listStatement(_ query: MessageQuery, limit: Int64?) -> (sql: String, binds: [PostgresBind]) {
         let pattern = query.pattern
         let like: String? = pattern.flatMap { $0.literalPrefix.isEmpty ? nil : $0.sqlLikePrefix }
         let regex: String? = pattern.map { $0.sqlRegex }
         let order = query.newestFirst ? "DESC" : "ASC"
-        return try storeCall {
-            let result = try connection.query(
-                Self.selectColumns + """
-                     WHERE ($1::text IS NULL OR account = $1)
-                      AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
-                      AND ($4::timestamptz IS NULL OR published_at >= $4)
-                      AND ($5::timestamptz IS NULL OR published_at < $5)
-                      AND ($6::bigint IS NULL OR seq >= $6) AND ($7::bigint IS NULL OR seq <= $7)
-                      AND \(Self.classCondition(parameter: 9))
-                      AND ($10::text IS NULL OR coalesce(headers->>'class', 'internal') = $10)
-                    ORDER BY seq \(order) LIMIT $8
-                    """,
-                [
-                    query.account.postgresBind, like.postgresBind, regex.postgresBind, query.since.postgresBind,
-                    query.until.postgresBind, query.fromSeq.postgresBind, query.toSeq.postgresBind,
-                    Int64(query.limit).postgresBind, Self.classesBind(upTo: query.maxClassification),
-                    query.classification?.rawValue.postgresBind ?? .null,
-                ]
-            )
-            return try Self.decodeMessages(result)
-        }
+        // LIMIT NULL is LIMIT ALL.
+        let sql =
+            Self.selectColumns + """
+                 WHERE ($1::text IS NULL OR account = $1)
+                  AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
+                  AND ($4::timestamptz IS NULL OR published_at >= $4)
+                  AND ($5::timestamptz IS NULL OR published_at < $5)
+                  AND ($6::bigint IS NULL OR seq >= $6) AND ($7::bigint IS NULL OR seq <= $7)
+                  AND \(Self.classCondition(parameter: 9))
+                  AND ($10::text IS NULL OR coalesce(headers->>'class', 'internal') = $10)
+                ORDER BY seq \(order) LIMIT $8::bigint
+                """
+        let binds: [PostgresBind] = [
+            query.account.postgresBind, like.postgresBind, regex.postgresBind, query.since.postgresBind,
+            query.until.postgresBind, query.fromSeq.postgresBind, query.toSeq.postgresBind,
+            limit.postgresBind, Self.classesBind(upTo: query.maxClassification),
+            query.classification?.rawValue.postgresBind ?? .null,
+        ]
+        return (sql, binds)
     }
 
     /// A SQL condition keeping messages whose class is in the text array `$parameter` (NULL keeps all).

@@ -14,14 +14,26 @@ public struct SecurityEvent: Sendable, Equatable {
     public var remote: String?
     /// A sentence for people, e.g. `topic hq.x is not matched by any allow pub rule`.
     public var reason: String
+    /// Who made the change, for admin changes made with `liaisonctl` (`--actor`, else the
+    /// operating-system user); `nil` for the events the daemon records about clients.
+    public var actor: String?
 
     /// Creates an event value.
-    public init(id: Int64, at: Date, kind: SecurityEventKind, account: String?, remote: String?, reason: String) {
+    public init(
+        id: Int64,
+        at: Date,
+        kind: SecurityEventKind,
+        account: String?,
+        remote: String?,
+        reason: String,
+        actor: String? = nil
+    ) {
         self.id = id
         self.at = at
         self.kind = kind
         self.account = account
         self.remote = remote
         self.reason = reason
+        self.actor = actor
     }
 }

@@ -21,4 +21,29 @@ public enum SecurityEventKind: String, Sendable, CaseIterable, Codable {
     case tokenRevoked = "token.revoked"
     /// A connection was refused before authentication (e.g. too many connections).
     case connectionRefused = "conn.refused"
+    /// `liaisonctl account add`, or an account new in `account import`.
+    case accountAdded = "account.added"
+    /// An existing account's fields were changed by `account import` (the reason lists old -> new).
+    case accountUpdated = "account.updated"
+    /// `liaisonctl account disable`.
+    case accountDisabled = "account.disabled"
+    /// `liaisonctl account enable`.
+    case accountEnabled = "account.enabled"
+    /// `liaisonctl consumer delete`.
+    case consumerDeleted = "consumer.deleted"
+    /// `liaisonctl consumer reset` (the reason gives the ack floor before and after).
+    case consumerReset = "consumer.reset"
+    /// `liaisonctl deadletter replay` asked the daemon to redeliver a dead letter.
+    case deadLetterReplay = "deadletter.replay"
+    /// The daemon could not write some security events (its queue was full while the database was
+    /// unreachable): the reason says how many, of which kinds, and between which times.
+    case auditDropped = "audit.dropped"
+    /// `liaisonctl retention set`: a retention policy was set or changed (the reason gives old -> new).
+    case retentionSet = "retention.set"
+    /// `liaisonctl retention set --remove`: a retention policy was removed.
+    case retentionRemoved = "retention.removed"
+    /// `liaisonctl retention hold`: a legal hold was placed.
+    case retentionHold = "retention.hold"
+    /// `liaisonctl retention release`: a legal hold was released.
+    case retentionRelease = "retention.release"
 }

@@ -30,27 +30,42 @@ public struct SecurityEvents: Sendable {
     /// Records many events in one statement and one round trip (the daemon batches them).
     ///
     /// - Parameters:
-    ///   - events: The events, stored in this order (ids increase along it).
+    ///   - events: The events, stored in this order (ids increase along it), without an actor.
     ///   - connection: The connection to write on.
     /// - Throws: ``StoreError`` `.unavailable` or `.database`; nothing is stored then.
     public func record(
         _ events: [(kind: SecurityEventKind, account: String?, remote: String?, reason: String)],
         on connection: Connection
     ) throws(StoreError) {
+        try self.record(
+            events.map { NewSecurityEvent(kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) },
+            on: connection
+        )
+    }
+
+    /// Records many events in one statement and one round trip, each with its actor (if any).
+    ///
+    /// - Parameters:
+    ///   - events: The events, stored in this order (ids increase along it).
+    ///   - connection: The connection to write on.
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`; nothing is stored then.
+    public func record(_ events: [NewSecurityEvent], on connection: Connection) throws(StoreError) {
         guard !events.isEmpty else { return }
         // NULL elements of a text[] bind as empty strings here, so absent values travel as ''
         // and become NULL again in SQL.
         _ = try storeCall {
             try connection.query(
                 """
-                INSERT INTO security_events (kind, account, remote, reason)
-                SELECT u.kind, nullif(u.account, ''), nullif(u.remote, ''), u.reason
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u (kind, account, remote, reason, ord)
+                INSERT INTO security_events (kind, account, remote, reason, actor)
+                SELECT u.kind, nullif(u.account, ''), nullif(u.remote, ''), u.reason, nullif(u.actor, '')
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+                    AS u (kind, account, remote, reason, actor, ord)
                 ORDER BY u.ord
                 """,
                 [
                     events.map(\.kind.rawValue).postgresBind, events.map { $0.account ?? "" }.postgresBind,
                     events.map { $0.remote ?? "" }.postgresBind, events.map(\.reason).postgresBind,
+                    events.map { $0.actor ?? "" }.postgresBind,
                 ]
             )
         }
@@ -61,6 +76,7 @@ public struct SecurityEvents: Sendable {
     /// - Parameters:
     ///   - account: Only events about this account; `nil` for all.
     ///   - kind: Only events of this kind; `nil` for all.
+    ///   - actor: Only admin changes made by this actor; `nil` for all.
     ///   - since: Only events recorded at or after this instant; `nil` for all.
     ///   - limit: At most this many rows.
     ///   - connection: The connection to read on.
@@ -69,37 +85,55 @@ public struct SecurityEvents: Sendable {
     public func list(
         account: String?,
         kind: SecurityEventKind?,
+        actor: String? = nil,
         since: Date?,
         limit: Int,
         on connection: Connection
     ) throws(StoreError) -> [SecurityEvent] {
         try storeCall {
             let result = try connection.query(
-                """
-                SELECT id, at, kind, account, remote, reason FROM security_events
-                WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR kind = $2)
-                  AND ($3::timestamptz IS NULL OR at >= $3)
-                ORDER BY at DESC, id DESC LIMIT $4
-                """,
-                [
-                    account.postgresBind, kind?.rawValue.postgresBind ?? .null, since.postgresBind,
-                    Int64(limit).postgresBind,
-                ]
+                Self.select + " LIMIT $5",
+                Self.filterBinds(account: account, kind: kind, actor: actor, since: since) + [Int64(limit).postgresBind]
             )
-            return try (0..<result.rowCount).map { row in
-                let kindText = try result.decode(String.self, row: row, column: 2)
-                guard let kind = SecurityEventKind(rawValue: kindText) else {
-                    throw StoreError(.database, "security_events has an unknown kind '\(kindText)'")
-                }
-                return SecurityEvent(
-                    id: try result.decode(Int64.self, row: row, column: 0),
-                    at: try result.decode(Date.self, row: row, column: 1),
-                    kind: kind,
-                    account: try result.decode(String?.self, row: row, column: 3),
-                    remote: try result.decode(String?.self, row: row, column: 4),
-                    reason: try result.decode(String.self, row: row, column: 5)
-                )
+            return try Self.decode(result)
+        }
+    }
+
+    /// The listing's query without its `LIMIT`: `$1` account, `$2` kind, `$3` since, `$4` actor;
+    /// newest first. Shared by ``list(account:kind:actor:since:limit:on:)`` and the export cursor.
+    static let select = """
+        SELECT id, at, kind, account, remote, reason, actor FROM security_events
+        WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR kind = $2)
+          AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::text IS NULL OR actor = $4)
+        ORDER BY at DESC, id DESC
+        """
+
+    /// The binds `$1`...`$4` of ``select``.
+    static func filterBinds(
+        account: String?,
+        kind: SecurityEventKind?,
+        actor: String?,
+        since: Date?
+    ) -> [PostgresBind] {
+        [account.postgresBind, kind?.rawValue.postgresBind ?? .null, since.postgresBind, actor.postgresBind]
+    }
+
+    /// The rows of ``select``.
+    static func decode(_ result: QueryResult) throws -> [SecurityEvent] {
+        try (0..<result.rowCount).map { row in
+            let kindText = try result.decode(String.self, row: row, column: 2)
+            guard let kind = SecurityEventKind(rawValue: kindText) else {
+                throw StoreError(.database, "security_events has an unknown kind '\(kindText)'")
             }
+            return SecurityEvent(
+                id: try result.decode(Int64.self, row: row, column: 0),
+                at: try result.decode(Date.self, row: row, column: 1),
+                kind: kind,
+                account: try result.decode(String?.self, row: row, column: 3),
+                remote: try result.decode(String?.self, row: row, column: 4),
+                reason: try result.decode(String.self, row: row, column: 5),
+                actor: try result.decode(String?.self, row: row, column: 6)
+            )
         }
     }
 }

@@ -12,6 +12,8 @@ struct AccountAdd: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "Account name: [a-z0-9][a-z0-9_.-]{0,63}, e.g. ohchr or unhcr-mm-sittwe.")
     var name: String
 
@@ -60,9 +62,25 @@ struct AccountAdd: AsyncParsableCommand {
             displayName: self.displayName,
             clearance: self.clearance
         )
+        let audit = self.actor.audit
         try await self.database.run { connection in
-            try Accounts().add(account, on: connection)
+            try audit.perform(on: connection) { connection in
+                try Accounts().add(account, on: connection)
+                return ((), [AdminChange(.accountAdded, account: account.name, reason: Self.description(account))])
+            }
         }
         print("added \(self.kind.rawValue) \(self.name)")
+    }
+
+    /// The audit reason for a new account: its kind and every field set, e.g.
+    /// `added office (parent unhcr, country mm), role member, clearance internal`.
+    static func description(_ account: Account) -> String {
+        var details: [String] = []
+        if let parent = account.parent { details.append("parent \(parent)") }
+        if let country = account.country { details.append("country \(country)") }
+        if !account.displayName.isEmpty { details.append("display name '\(account.displayName)'") }
+        let suffix = details.isEmpty ? "" : " (\(details.joined(separator: ", ")))"
+        return
+            "added \(account.kind.rawValue)\(suffix), role \(account.role.rawValue), clearance \(account.clearance.rawValue)"
     }
 }

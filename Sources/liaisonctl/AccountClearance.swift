@@ -16,6 +16,8 @@ struct AccountClearance: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The account name.")
     var name: String
 
@@ -25,17 +27,12 @@ struct AccountClearance: AsyncParsableCommand {
     func run() async throws {
         let name = self.name
         let level = self.level
+        let audit = self.actor.audit
         let previous = try await self.database.run { connection in
-            try connection.transaction { connection in
+            try audit.perform(on: connection) { connection in
                 let previous = try Accounts().setClearance(level, name: name, on: connection)
-                try SecurityEvents().record(
-                    .clearanceChanged,
-                    account: name,
-                    remote: AclCommand.remote,
-                    reason: "clearance \(previous.rawValue) -> \(level.rawValue)",
-                    on: connection
-                )
-                return previous
+                let reason = "clearance \(previous.rawValue) -> \(level.rawValue)"
+                return (previous, [AdminChange(.clearanceChanged, account: name, reason: reason)])
             }
         }
         print("clearance of \(name): \(previous.rawValue) -> \(level.rawValue)")

@@ -10,14 +10,20 @@ struct AccountDisable: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The account name.")
     var name: String
 
     func run() async throws {
         let name = self.name
-        try await self.database.run { connection in
-            try Accounts().setEnabled(false, name: name, on: connection)
-        }
+        try await AccountToggle.set(
+            enabled: false,
+            name: name,
+            kind: .accountDisabled,
+            database: self.database,
+            actor: self.actor
+        )
         print("disabled \(name)")
     }
 }

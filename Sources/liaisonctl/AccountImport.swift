@@ -1,4 +1,5 @@
 import ArgumentParser
+import LiaisonCore
 import LiaisonStore
 
 /// `liaisonctl account import`.
@@ -15,32 +16,61 @@ struct AccountImport: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The JSON file.")
     var file: String
 
     func run() async throws {
         let accounts = try NetworkFile.load(path: self.file).makeAccounts()
+        let audit = self.actor.audit
         let (inserted, updated) = try await self.database.run { connection -> (inserted: Int, updated: Int) in
-            // The store's upsert counts every existing account as updated, so compare first and
-            // write only what is new or differs.
-            let current = Dictionary(
-                try Accounts().list(on: connection).map { ($0.name, $0) },
-                uniquingKeysWith: { first, _ in first }
-            )
-            let changed = accounts.filter { account in
-                current[account.name].map { !Self.sameImportedFields($0, account) } ?? true
+            // One transaction for the comparison, the writes and one event per account created or
+            // changed. The store's upsert counts every existing account as updated, so compare
+            // first and write only what is new or differs.
+            try audit.perform(on: connection) { connection in
+                let current = Dictionary(
+                    try Accounts().list(on: connection).map { ($0.name, $0) },
+                    uniquingKeysWith: { first, _ in first }
+                )
+                let changes = accounts.compactMap { account -> AdminChange? in
+                    guard let stored = current[account.name] else {
+                        return AdminChange(
+                            .accountAdded,
+                            account: account.name,
+                            reason: AccountAdd.description(account)
+                        )
+                    }
+                    let differences = Self.differences(stored, account)
+                    if differences.isEmpty { return nil }
+                    return AdminChange(
+                        .accountUpdated,
+                        account: account.name,
+                        reason: differences.joined(separator: ", ")
+                    )
+                }
+                if changes.isEmpty { return ((inserted: 0, updated: 0), []) }
+                let changed = Set(changes.compactMap(\.account))
+                let counts = try Accounts().importAll(accounts.filter { changed.contains($0.name) }, on: connection)
+                return (counts, changes)
             }
-            if changed.isEmpty { return (inserted: 0, updated: 0) }
-            return try Accounts().importAll(changed, on: connection)
         }
         let unchanged = accounts.count - inserted - updated
         print("imported \(accounts.count) accounts (\(inserted) new, \(updated) updated, \(unchanged) unchanged)")
     }
 
-    /// Whether `stored` already has every field an import writes (clearance, rules and whether
-    /// the account is enabled are never changed by an import).
-    private static func sameImportedFields(_ stored: Account, _ imported: Account) -> Bool {
-        stored.kind == imported.kind && stored.parent == imported.parent && stored.country == imported.country
-            && stored.role == imported.role && stored.displayName == imported.displayName
+    /// The fields an import writes that differ, as `field old -> new` (clearance, rules and whether
+    /// the account is enabled are never changed by an import); empty when it is unchanged.
+    static func differences(_ stored: Account, _ imported: Account) -> [String] {
+        func field(_ name: String, _ old: String?, _ new: String?) -> String? {
+            old == new ? nil : "\(name) \(old ?? "-") -> \(new ?? "-")"
+        }
+        return [
+            field("kind", stored.kind.rawValue, imported.kind.rawValue),
+            field("parent", stored.parent, imported.parent),
+            field("country", stored.country, imported.country),
+            field("role", stored.role.rawValue, imported.role.rawValue),
+            field("display name", "'\(stored.displayName)'", "'\(imported.displayName)'"),
+        ].compactMap { $0 }
     }
 }

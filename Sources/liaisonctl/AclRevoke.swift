@@ -13,21 +13,18 @@ struct AclRevoke: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @OptionGroup var arguments: AclRuleArguments
 
     func run() async throws {
         let account = self.arguments.account
         let rule = try self.arguments.rule()
+        let audit = self.actor.audit
         try await self.database.run { connection in
-            try connection.transaction { connection in
+            try audit.perform(on: connection) { connection in
                 try AccessRules().revoke(account: account, rule: rule, on: connection)
-                try SecurityEvents().record(
-                    .aclChanged,
-                    account: account,
-                    remote: AclCommand.remote,
-                    reason: "revoked \(rule)",
-                    on: connection
-                )
+                return ((), [AdminChange(.aclChanged, account: account, reason: "revoked \(rule)")])
             }
         }
         print("revoked \(rule) from \(account)")

@@ -17,6 +17,8 @@ struct ConsumerReset: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @OptionGroup var consumer: ConsumerName
 
     @Option(help: ArgumentHelp("new, all, a seq (>= 1) or an RFC 3339 time.", valueName: "position"))
@@ -44,8 +46,16 @@ struct ConsumerReset: AsyncParsableCommand {
         let account = self.consumer.account
         let name = self.consumer.name
         let start = try Self.position(self.to)
+        let audit = self.actor.audit
+        let to = self.to
         let info = try await self.database.run { connection in
-            try Consumers().reset(account: account, name: name, to: start, on: connection)
+            try audit.perform(on: connection) { connection in
+                let before = try Consumers().find(account: account, name: name, on: connection)
+                let info = try Consumers().reset(account: account, name: name, to: start, on: connection)
+                let old = before.map { String($0.ackFloor) } ?? "?"
+                let reason = "consumer \(name) ack floor \(old) -> \(info.ackFloor) (--to \(to))"
+                return (info, [AdminChange(.consumerReset, account: account, reason: reason)])
+            }
         }
         print("reset consumer \(name) of \(account) to ack floor \(info.ackFloor)")
     }

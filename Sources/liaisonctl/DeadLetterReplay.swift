@@ -14,13 +14,20 @@ struct DeadLetterReplay: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The dead letter's id, as `deadletter list` shows it.")
     var id: Int64
 
     func run() async throws {
         let id = self.id
+        let audit = self.actor.audit
         let letter = try await self.database.run { connection in
-            try Consumers().requestReplay(id: id, on: connection)
+            try audit.perform(on: connection) { connection in
+                let letter = try Consumers().requestReplay(id: id, on: connection)
+                let reason = "replay requested: dead letter \(id), seq \(letter.seq) for consumer \(letter.consumer)"
+                return (letter, [AdminChange(.deadLetterReplay, account: letter.account, reason: reason)])
+            }
         }
         print(
             "replay requested: dead letter \(id), seq \(letter.seq) for consumer \(letter.consumer) of \(letter.account)"

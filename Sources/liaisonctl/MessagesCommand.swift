@@ -5,6 +5,6 @@ struct MessagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "messages",
         abstract: "Audit the message log.",
-        subcommands: [MessagesList.self]
+        subcommands: [MessagesList.self, MessagesExport.self]
     )
 }

@@ -18,39 +18,7 @@ struct MessagesList: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("Only messages published by this account.", valueName: "name"))
-    var account: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Only topics this pattern selects, e.g. 'field.*.*.early-warning' or 'hq.>'.",
-            valueName: "pattern"
-        )
-    )
-    var topic: String?
-
-    @Option(
-        help: ArgumentHelp("Published at or after this RFC 3339 time, e.g. 2025-03-01T00:00:00Z.", valueName: "time")
-    )
-    var since: String?
-
-    @Option(help: ArgumentHelp("Published before this RFC 3339 time.", valueName: "time"))
-    var until: String?
-
-    @Option(help: ArgumentHelp("Only seq >= N.", valueName: "n"))
-    var fromSeq: Int64?
-
-    @Option(help: ArgumentHelp("Only seq <= N.", valueName: "n"))
-    var toSeq: Int64?
-
-    @Option(
-        name: .customLong("class"),
-        help: ArgumentHelp(
-            "Only messages of this class: public, internal (also when absent), confidential, strictly-confidential.",
-            valueName: "level"
-        )
-    )
-    var classification: Classification?
+    @OptionGroup var filters: MessageFilterOptions
 
     @Option(help: ArgumentHelp("At most N messages.", valueName: "n"))
     var limit: Int = 100
@@ -72,28 +40,10 @@ struct MessagesList: AsyncParsableCommand {
         guard self.limit >= 1 else {
             throw ValidationError("--limit must be at least 1")
         }
-        var query = MessageQuery(limit: self.limit, newestFirst: self.newestFirst)
-        query.account = self.account
-        if let topic = self.topic {
-            do {
-                query.pattern = try TopicPattern(topic)
-            } catch {
-                throw ValidationError("--topic: \(error.message)")
-            }
-        }
-        query.since = try self.since.map { try Self.time($0, "--since") }
-        query.until = try self.until.map { try Self.time($0, "--until") }
-        query.fromSeq = self.fromSeq
-        query.toSeq = self.toSeq
-        query.classification = self.classification
+        var query = try self.filters.makeQuery()
+        query.limit = self.limit
+        query.newestFirst = self.newestFirst
         return query
-    }
-
-    private static func time(_ text: String, _ option: String) throws -> Date {
-        guard let date = RFC3339.parse(text) else {
-            throw ValidationError("\(option) must be an RFC 3339 time such as 2025-03-01T12:00:00Z, got '\(text)'")
-        }
-        return date
     }
 
     func run() async throws {
@@ -127,7 +77,10 @@ struct MessagesList: AsyncParsableCommand {
         }
     }
 
-    /// The message as the JSON Lines format writes it.
+    /// The keys of ``jsonObject(_:)``, in the column order of `messages export --format csv`.
+    static let jsonFields = ["seq", "published_at", "account", "topic", "class", "size", "headers", "payload_base64"]
+
+    /// The message as the JSON Lines format writes it (keys: ``jsonFields``).
     static func jsonObject(_ message: Message) -> [String: Any] {
         var headers: [String: Any] = [:]
         for (key, value) in message.headers {

@@ -14,6 +14,8 @@ struct TokenIssue: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The account the token is for.")
     var account: String
 
@@ -33,21 +35,15 @@ struct TokenIssue: AsyncParsableCommand {
         let account = self.account
         let label = self.label
         let expiresAt = self.expiresInDays.map { Date(timeIntervalSinceNow: Double($0) * 86_400) }
+        let audit = self.actor.audit
         let token = try await self.database.run { connection in
-            try connection.transaction { connection in
+            try audit.perform(on: connection) { connection in
                 let token = try Credentials().issue(for: account, label: label, expiresAt: expiresAt, on: connection)
                 var reason = label.isEmpty ? "token issued" : "token '\(label)' issued"
                 if let expiresAt {
                     reason += ", expires \(RFC3339.format(expiresAt))"
                 }
-                try SecurityEvents().record(
-                    .tokenIssued,
-                    account: account,
-                    remote: AclCommand.remote,
-                    reason: reason,
-                    on: connection
-                )
-                return token
+                return (token, [AdminChange(.tokenIssued, account: account, reason: reason)])
             }
         }
         print(token)

@@ -11,6 +11,8 @@ struct TokenRevoke: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var actor: ActorOption
+
     @Argument(help: "The account.")
     var account: String
 
@@ -29,17 +31,12 @@ struct TokenRevoke: AsyncParsableCommand {
     func run() async throws {
         let account = self.account
         let token = self.token
+        let audit = self.actor.audit
         let count = try await self.database.run { connection in
-            try connection.transaction { connection in
+            try audit.perform(on: connection) { connection in
                 let count = try Credentials().revoke(account: account, token: token, on: connection)
-                try SecurityEvents().record(
-                    .tokenRevoked,
-                    account: account,
-                    remote: AclCommand.remote,
-                    reason: token == nil ? "all \(count) live tokens revoked" : "1 token revoked",
-                    on: connection
-                )
-                return count
+                let reason = token == nil ? "all \(count) live tokens revoked" : "1 token revoked"
+                return (count, [AdminChange(.tokenRevoked, account: account, reason: reason)])
             }
         }
         print("revoked \(count) token\(count == 1 ? "" : "s") of \(account)")

@@ -27,13 +27,16 @@ struct AuditEventsTests {
         #expect(try await CLIDatabase.run(["token", "revoke", "auditorg", "--token", token]).status == 0)
         #expect(try await CLIDatabase.run(["account", "clearance", "auditorg", "confidential"]).status == 0)
 
-        let events = try await Self.events(["--account", "auditorg"])
+        let events = Array(try await Self.events(["--account", "auditorg"]).prefix(3))
         #expect(events.map { $0["kind"] as? String } == ["clearance.changed", "token.revoked", "token.issued"])
         #expect(
             events.map { $0["reason"] as? String } == [
                 "clearance internal -> confidential", "1 token revoked", "token 'laptop' issued",
             ]
         )
+        // No --actor: the operating-system user the commands ran as.
+        let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? NSUserName()
+        #expect(events.allSatisfy { $0["actor"] as? String == user }, "\(events)")
         #expect(events.allSatisfy { $0["remote"] as? String == "liaisonctl" && $0["account"] as? String == "auditorg" })
         #expect(events.allSatisfy { RFC3339.parse($0["at"] as? String ?? "") != nil })
         #expect(!token.isEmpty && !events.contains { ($0["reason"] as? String ?? "").contains(token) })
@@ -59,11 +62,11 @@ struct AuditEventsTests {
         #expect(table.status == 0, "\(table)")
         #expect(
             table.lines.first?.split(separator: " ", omittingEmptySubsequences: true) == [
-                "TIME", "KIND", "ACCOUNT", "REMOTE", "REASON",
+                "TIME", "KIND", "ACCOUNT", "REMOTE", "ACTOR", "REASON",
             ]
         )
         let row = try #require(table.lines.dropFirst().first).split(separator: " ", omittingEmptySubsequences: true)
-        #expect(Array(row.dropFirst()) == ["pub.refused", "auditorg", "192.0.2.1:40001", "topic", "hq.x"])
+        #expect(Array(row.dropFirst()) == ["pub.refused", "auditorg", "192.0.2.1:40001", "-", "topic", "hq.x"])
     }
 
     @Test(arguments: [

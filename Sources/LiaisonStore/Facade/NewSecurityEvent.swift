@@ -8,12 +8,15 @@ public struct NewSecurityEvent: Sendable, Equatable {
     public var remote: String?
     /// A sentence for people.
     public var reason: String
+    /// Who made the change (admin changes only; see ``AdminAudit``); `nil` for events about clients.
+    public var actor: String?
 
     /// Creates the event.
-    public init(kind: SecurityEventKind, account: String?, remote: String?, reason: String) {
+    public init(kind: SecurityEventKind, account: String?, remote: String?, reason: String, actor: String? = nil) {
         self.kind = kind
         self.account = account
         self.remote = remote
         self.reason = reason
+        self.actor = actor
     }
 }

@@ -178,10 +178,7 @@ public final class PostgresStorage: LiaisonStorage {
 
     public func recordSecurityEvents(_ events: [NewSecurityEvent]) async throws {
         try await self.read("record security events") { connection in
-            try SecurityEvents().record(
-                events.map { (kind: $0.kind, account: $0.account, remote: $0.remote, reason: $0.reason) },
-                on: connection
-            )
+            try SecurityEvents().record(events, on: connection)
         }
     }
 

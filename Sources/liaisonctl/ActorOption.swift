@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import LiaisonStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `--actor NAME`: who an admin change is recorded as made by (docs/AUDIT.md, "Admin changes").
+struct ActorOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Who makes this change, for the audit trail (default: $SUDO_USER under sudo, else the operating-system user).",
+            valueName: "name"
+        )
+    )
+    var actor: String?
+
+    func validate() throws {
+        if let actor = self.actor, actor.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--actor must not be empty")
+        }
+    }
+
+    /// The recorder for this command's changes, attributed to ``resolved``.
+    var audit: AdminAudit { AdminAudit(actor: self.resolved) }
+
+    /// `--actor`, else `SUDO_USER` (the person behind `sudo liaisonctl`), else the effective
+    /// user's name from the password database, else `uid N`.
+    var resolved: String {
+        if let actor = self.actor { return actor }
+        if let sudoUser = ProcessInfo.processInfo.environment["SUDO_USER"], !sudoUser.isEmpty { return sudoUser }
+        let uid = geteuid()
+        if let entry = getpwuid(uid), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return "uid \(uid)"
+    }
+}
