@@ -194,7 +194,37 @@ struct ReceiptsDaemonTests {
         )
         #expect(asAuditor.status == 0, "\(asAuditor)")
         #expect(asAuditor.lines.count == 4, "\(asAuditor)")
+
+        // The scripted audit of the day: liaisonctl alone and SQL alone (psql as the auditor) agree.
+        let audit = try Self.auditDay([
+            "--liaisonctl", try CLI.executable("liaisonctl").path, "--database-url", try CLIDatabase.currentURL(),
+            "--auditor-url", try #require(url.string), "--since", RFC3339.format(started), "--topic", "net.>",
+        ])
+        #expect(audit.status == 0, "\(audit.output)")
+        #expect(audit.output.contains("PASS: 3 flash alerts"), "\(audit.output)")
+        #expect(
+            audit.output.contains(
+                "\(seqs[1]) net.alert.two from rchq: received [rckh,rcmm,rcth] acknowledged [rcth] not acknowledged [rckh,rcla,rcmm] never delivered [rcla]"
+            ),
+            "\(audit.output)"
+        )
         await daemon.stop()
+    }
+
+    /// Runs deploy/audit_day.py with python3 and psql from the PATH.
+    private static func auditDay(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("deploy/audit_day.py").path] + arguments
+        process.environment = CLI.baseEnvironment()
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // The script prints a few lines per alert: far below what a pipe holds.
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     @Test func badArgumentsAreUsageErrors() async throws {
