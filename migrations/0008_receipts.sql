@@ -130,34 +130,40 @@ CREATE VIEW audit_receipts AS
 SELECT m.seq, m.topic, m.account AS publisher, m.published_at,
        coalesce(m.headers->>'class', 'internal') AS class,
        coalesce(m.headers->>'prio', 'routine') AS prio,
-       a.name AS account, a.kind, a.country,
-       e.entitled, d.delivered_at, k.acked_at,
-       CASE WHEN k.acked_at IS NOT NULL THEN 'acknowledged'
-            WHEN d.delivered_at IS NOT NULL THEN 'delivered'
+       x.account, x.kind, x.country, x.entitled, x.delivered_at, x.acked_at,
+       CASE WHEN x.acked_at IS NOT NULL THEN 'acknowledged'
+            WHEN x.delivered_at IS NOT NULL THEN 'delivered'
             ELSE 'pending' END AS status,
-       coalesce(d.via, '{}') AS via
+       coalesce(x.via, '{}') AS via
 FROM messages m
-CROSS JOIN accounts a
 CROSS JOIN LATERAL (
-    SELECT a.enabled AND a.role <> 'admin' AND a.name <> m.account
-       AND liaison_cleared(m.headers->>'class', a.clearance)
-       AND liaison_may_read(a.name, m.topic) AS entitled
-) e
-LEFT JOIN LATERAL (
-    SELECT min(r.last_at) AS delivered_at,
-           array_agg(DISTINCT coalesce('durable:' || r.consumer, 'sid:' || r.subscription || '@' || r.connection)) AS via
-    FROM receipt_ranges r
-    WHERE int8range(r.first_seq, r.last_seq, '[]') @> m.seq
-      AND r.event = 'delivered' AND r.account = a.name
-      AND liaison_topic_matches(m.topic, r.pattern)
-      AND liaison_cleared(m.headers->>'class', r.clearance)
-    HAVING count(*) > 0
-) d ON true
-LEFT JOIN LATERAL (
-    SELECT min(k.acked_at) AS acked_at FROM audit_acknowledgements k
-    WHERE k.seq = m.seq AND k.account = a.name
-) k ON d.delivered_at IS NOT NULL
-WHERE e.entitled OR d.delivered_at IS NOT NULL;
+    SELECT a.name AS account, a.kind, a.country, g.delivered_at, g.acked_at, g.via,
+           (a.enabled AND a.role <> 'admin' AND a.name <> m.account
+            AND liaison_cleared(m.headers->>'class', a.clearance)
+            AND liaison_may_read(a.name, m.topic)) AS entitled
+    FROM accounts a
+    LEFT JOIN (
+        -- The ranges covering this message, looked up once per message (not per account), per
+        -- recipient (a durable consumer, or a plain subscription on a connection), then per account.
+        SELECT c.account, min(c.delivered_at) AS delivered_at,
+               min(c.acked_at) FILTER (WHERE c.delivered_at IS NOT NULL AND NOT c.dead) AS acked_at,
+               array_agg(c.via ORDER BY c.via) FILTER (WHERE c.delivered_at IS NOT NULL) AS via
+        FROM (
+            SELECT r.account, coalesce('durable:' || r.consumer, 'sid:' || r.subscription || '@' || r.connection) AS via,
+                   min(r.last_at) FILTER (WHERE r.event = 'delivered') AS delivered_at,
+                   min(r.last_at) FILTER (WHERE r.event = 'acked' AND r.consumer IS NOT NULL) AS acked_at,
+                   EXISTS (SELECT 1 FROM dead_letters x
+                           WHERE x.account = r.account AND x.consumer = r.consumer AND x.seq = m.seq) AS dead
+            FROM receipt_ranges r
+            WHERE int8range(r.first_seq, r.last_seq, '[]') @> m.seq
+              AND liaison_topic_matches(m.topic, r.pattern)
+              AND liaison_cleared(m.headers->>'class', r.clearance)
+            GROUP BY r.account, r.consumer, r.subscription, r.connection
+        ) c
+        GROUP BY c.account
+    ) g ON g.account = a.name
+) x
+WHERE x.entitled OR x.delivered_at IS NOT NULL;
 
 -- What a desk officer checks after a flash alert: entitled accounts that have not acknowledged.
 CREATE VIEW audit_pending AS
