@@ -68,6 +68,17 @@ struct AuditVerify: AsyncParsableCommand {
         print(Self.summary(report, kept: options.kept, seconds: seconds))
     }
 
+    /// The security events' line: how many sealed events match, and the last event checkpoint.
+    static func eventSummary(_ report: AuditVerification.Report) -> String {
+        var line = "events: \(report.sealedEvents) sealed security events match their leaves"
+        if let last = report.eventCheckpoints.last {
+            line +=
+                "; \(report.eventCheckpoints.count) event checkpoints check out, the last covers events 1–\(last.lastSeq)"
+        }
+        if report.unsealedEvents > 0 { line += "; \(report.unsealedEvents) not yet sealed" }
+        return line
+    }
+
     static func summary(_ report: AuditVerification.Report, kept: Checkpoint?, seconds: Double) -> String {
         var lines: [String] = []
         let rate = seconds > 0 ? Int(Double(report.sealedRows) / seconds) : 0
@@ -75,6 +86,11 @@ struct AuditVerify: AsyncParsableCommand {
             "ok: \(report.sealedRows) sealed messages after seq \(report.startSeq) match their leaves "
                 + "(\(String(format: "%.1f", seconds)) s, \(rate) messages/s)"
         )
+        if report.purgedRows > 0 {
+            lines.append(
+                "purged: \(report.purgedRows) of them were purged by retention; their purge records match their sealed leaves and their policies"
+            )
+        }
         if let last = report.checkpoints.last {
             lines.append(
                 "signed: \(report.checkpoints.count) checkpoints check out; the last covers seq 1–\(last.lastSeq) "
@@ -95,6 +111,7 @@ struct AuditVerify: AsyncParsableCommand {
         if report.unsealedRows > 0 {
             lines.append("not yet sealed: \(report.unsealedRows) messages after seq \(report.lastSealedSeq)")
         }
+        lines.append(Self.eventSummary(report))
         if report.keysFromDatabase {
             lines.append(
                 "keys: taken from the database; pass --public-key with a key kept outside it for proof against its administrators"

@@ -20,8 +20,8 @@ struct Liaisonctl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Migrate.self, AccountCommand.self, TokenCommand.self, MessagesCommand.self,
-            ConsumerCommand.self, DeadLetterCommand.self, AclCommand.self, AuditCommand.self, Pub.self, Sub.self,
-            Bench.self, ReceiptsCommand.self,
+            ConsumerCommand.self, DeadLetterCommand.self, AclCommand.self, AuditCommand.self, RetentionCommand.self,
+            Pub.self, Sub.self, Bench.self, ReceiptsCommand.self,
         ]
     )
 

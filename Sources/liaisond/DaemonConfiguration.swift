@@ -175,6 +175,7 @@ struct DaemonConfiguration {
         server.limits = limits
         server.audit = try Self.audit(reader, server.audit)
         server.receipts = try Self.receipts(reader, server.receipts)
+        server.retention = try Self.retention(reader, server.retention)
         try Self.readTLS(reader, into: &server)
 
         let levelText = reader.string(forKey: "log.level", default: "info")
@@ -205,6 +206,20 @@ struct DaemonConfiguration {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw Invalid(key: key, message: "'\(text)' has no host") }
         return (host, port)
+    }
+
+    /// Reads the `retention.*` keys: the purge service (docs/AUDIT.md, "Retention").
+    private static func retention(_ reader: ConfigReader, _ defaults: RetentionSettings) throws -> RetentionSettings {
+        var retention = defaults
+        retention.enabled = try Self.bool(reader, "retention.enabled", retention.enabled)
+        retention.intervalSeconds = try Self.int64(
+            reader,
+            "retention.intervalSeconds",
+            retention.intervalSeconds,
+            1...604_800
+        )
+        retention.batchSize = try Self.int(reader, "retention.batchSize", retention.batchSize, 1...100_000)
+        return retention
     }
 
     /// Reads the `receipts.*` keys: who received and acknowledged what (docs/AUDIT.md, "Receipts").

@@ -180,6 +180,8 @@ struct AuditSealTests {
                 )
             }
         }
+        // Stopped before the next test, whose check of unsealed rows needs no sealer running.
+        await daemon.stop()
     }
 
     @Test func checkpointsAreSignedKeptAndCheckedLater() async throws {
@@ -235,6 +237,8 @@ struct AuditSealTests {
         let untrusted = try await Self.verify(["--public-key", stranger.path])
         #expect(untrusted.status == 1 && untrusted.stderr.contains("not among the trusted keys"), "\(untrusted)")
         for file in [publicKey, kept, stranger] { try? FileManager.default.removeItem(at: file) }
+        // Stopped before the next test, whose check of unsealed rows needs no sealer running.
+        await daemon.stop()
     }
 
     @Test func theSealerCatchesUpAfterARestart() async throws {

@@ -46,11 +46,14 @@ public struct LogSealer: Service {
         // per page must never queue in front of the writer's and the sessions' continuations.
         do {
             var state: SealerState?
+            var events: SealerState?
             var failures = 0
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let pause: Duration
                 do {
-                    let busy = try await self.step(&state)
+                    // The messages' tree, then the security events' (docs/AUDIT.md, "Security events").
+                    let busyMessages = try await self.step(&state, log: .messages)
+                    let busy = try await self.step(&events, log: .securityEvents) || busyMessages
                     if failures > 0 {
                         self.logger.info("sealer resumed", metadata: ["sealed": "\(state?.range.size ?? 0)"])
                     }
@@ -58,6 +61,7 @@ public struct LogSealer: Service {
                     pause = busy ? .zero : .milliseconds(self.settings.sealIntervalMilliseconds)
                 } catch {
                     state = nil
+                    events = nil
                     failures += 1
                     // Log the first failure and then every 20th, not every 250 ms of an outage.
                     if failures == 1 || failures % 20 == 0 {
@@ -73,20 +77,24 @@ public struct LogSealer: Service {
         }
     }
 
-    /// One sealing step: claim the lock, (re)load the state, seal one page, sign when due.
+    /// One sealing step of one log's tree: claim the lock, (re)load the state, seal one page,
+    /// sign when due.
     ///
     /// - Returns: Whether a full page was read (more is waiting: go on at once).
-    func step(_ state: inout SealerState?) async throws -> Bool {
+    func step(_ state: inout SealerState?, log: AuditedLog) async throws -> Bool {
         guard try await self.storage.claimSealing() else {
             // Another daemon seals this database; keep asking, it may go away.
             state = nil
             return false
         }
         var current: SealerState
-        if let state { current = state } else { current = try await self.storage.resumeSealing() }
+        if let state { current = state } else { current = try await self.storage.resumeSealing(log) }
         let policy = self.settings.policy
         let limit = current.pageLimit(policy: policy, pageSize: self.settings.pageSize)
-        let fresh = try await self.storage.leavesToSeal(after: current.lastSeq, limit: limit)
+        let fresh =
+            log == .messages
+            ? try await self.storage.leavesToSeal(after: current.lastSeq, limit: limit)
+            : try await self.storage.eventLeavesToSeal(after: current.lastSeq, limit: limit)
         var next = current
         let sealed = next.absorb(fresh)
         let now = self.clock()
@@ -95,14 +103,18 @@ public struct LogSealer: Service {
             ? try next.checkpoint(nowMicroseconds: now, key: self.key) : nil
         if !sealed.isEmpty || checkpoint != nil {
             try await self.storage.storeSeal(
-                SealAppend(leaves: sealed, checkpoint: checkpoint, key: self.key.publicKey)
+                SealAppend(leaves: sealed, checkpoint: checkpoint, key: self.key.publicKey),
+                log: log
             )
         }
         if let checkpoint {
             next.didStore(checkpoint.checkpoint)
             self.logger.debug(
                 "checkpoint signed",
-                metadata: ["size": "\(checkpoint.checkpoint.treeSize)", "lastSeq": "\(checkpoint.checkpoint.lastSeq)"]
+                metadata: [
+                    "log": "\(log.rawValue)", "size": "\(checkpoint.checkpoint.treeSize)",
+                    "lastSeq": "\(checkpoint.checkpoint.lastSeq)",
+                ]
             )
         }
         current = next

@@ -157,7 +157,7 @@ public final class LiaisonServer: Service, Sendable {
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
                 .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
-            ] + self.sealerService(storage: storage, key: signingKey) + [
+            ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices() + [
                 .init(
                     service: listeners,
                     successTerminationBehavior: .gracefullyShutdownGroup,
@@ -199,6 +199,34 @@ public final class LiaisonServer: Service, Sendable {
         guard let key else { return [] }
         let sealer = LogSealer(storage: storage, key: key, settings: self.configuration.audit, logger: self.logger)
         return [.init(service: sealer, serviceName: "sealer")]
+    }
+
+    /// The retention service and its own storage thread, when enabled: after the sealer (it
+    /// purges only what a checkpoint covers).
+    private func retentionServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let configuration = self.configuration
+        guard configuration.retention.enabled else { return [] }
+        let storage = PostgresRetention(
+            databaseURL: configuration.databaseURL,
+            timeouts: DatabaseTimeouts(
+                connectSeconds: configuration.databaseConnectTimeoutSeconds,
+                statementMilliseconds: configuration.storageTimeoutMilliseconds,
+                keepaliveIdleSeconds: configuration.databaseKeepaliveIdleSeconds,
+                tcpUserTimeoutMilliseconds: configuration.databaseTCPUserTimeoutMilliseconds,
+                callMilliseconds: configuration.storageTimeoutMilliseconds
+            )
+        )
+        let service = RetentionService(
+            storage: storage,
+            settings: configuration.retention,
+            runBy: "liaisond \(configuration.nodeName)",
+            dedupeWindowSeconds: configuration.dedupeWindowSeconds,
+            logger: self.logger
+        )
+        return [
+            .init(service: StorageService(retention: storage), serviceName: "retention-storage"),
+            .init(service: service, serviceName: "retention"),
+        ]
     }
 
     /// Loads the checkpoint signing key, creating it on first start (docs/AUDIT.md, "Keys").

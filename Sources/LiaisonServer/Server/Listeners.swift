@@ -116,15 +116,25 @@ struct Listeners: Service {
 
 /// The storage threads as a `Service`: nothing to do until shutdown, which it runs last.
 struct StorageService: Service {
-    let storage: PostgresStorage
+    /// Ends the threads; blocks until they ended.
+    let shutdown: @Sendable () -> Void
+
+    init(storage: PostgresStorage) {
+        self.shutdown = { storage.shutdown() }
+    }
+
+    /// For the retention service's thread (started before that service, so stopped after it).
+    init(retention: PostgresRetention) {
+        self.shutdown = { retention.shutdown() }
+    }
 
     func run() async {
         try? await gracefulShutdown()
-        let storage = self.storage
+        let shutdown = self.shutdown
         // `shutdown()` blocks until the libpq threads ended: not on the cooperative pool.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
-                storage.shutdown()
+                shutdown()
                 continuation.resume()
             }
         }

@@ -101,6 +101,8 @@ public struct ServerConfiguration: Sendable {
     public var audit = AuditSettings()
     /// Receipts: who received and acknowledged what (docs/AUDIT.md, "Receipts").
     public var receipts = ReceiptSettings()
+    /// Retention purging (docs/AUDIT.md, "Retention").
+    public var retention = RetentionSettings()
 
     /// Creates a configuration with defaults for everything but the database.
     public init(databaseURL: String) {

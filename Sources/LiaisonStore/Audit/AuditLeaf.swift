@@ -109,12 +109,14 @@ public struct AuditLeaf: Sendable, Equatable {
         .leaf(self.encoding)
     }
 
-    private static func appendField(_ bytes: [UInt8], to out: inout [UInt8]) {
+    /// Appends a `u32` length and the bytes (shared with ``SecurityEventLeaf``).
+    static func appendField(_ bytes: [UInt8], to out: inout [UInt8]) {
         Self.append(UInt64(bytes.count), bytes: 4, to: &out)
         out.append(contentsOf: bytes)
     }
 
-    private static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
+    /// Appends the low `bytes` bytes of `value`, big-endian (shared with ``SecurityEventLeaf``).
+    static func append(_ value: UInt64, bytes: Int, to out: inout [UInt8]) {
         for shift in stride(from: (bytes - 1) * 8, through: 0, by: -8) {
             out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
         }
@@ -129,11 +131,14 @@ public struct SealedLeaf: Sendable, Equatable {
     public var index: Int64
     /// Its leaf hash.
     public var hash: MerkleHash
+    /// When retention purged the message: the record that allowed it; `nil` for a message still in the log.
+    public var purge: PurgeRecord?
 
     /// Creates a sealed leaf.
-    public init(seq: Int64, index: Int64, hash: MerkleHash) {
+    public init(seq: Int64, index: Int64, hash: MerkleHash, purge: PurgeRecord? = nil) {
         self.seq = seq
         self.index = index
         self.hash = hash
+        self.purge = purge
     }
 }

@@ -3,8 +3,13 @@ public import Postgres
 /// The SQL of the tamper-evidence tables of migration 0007 (docs/AUDIT.md): reading rows as
 /// leaves, storing sealed leaves and checkpoints, and the one-sealer lock.
 public struct AuditLog: Sendable {
-    /// Creates the accessor.
-    public init() {}
+    /// The log whose tables this accessor reads and writes.
+    public let log: AuditedLog
+
+    /// Creates the accessor for one log's tables (the message log's by default).
+    public init(_ log: AuditedLog = .messages) {
+        self.log = log
+    }
 
     /// The columns of ``rows(after:through:limit:on:)``. Headers come as two arrays sorted by
     /// key in byte order (`COLLATE "C"`, as the encoding sorts), never as `k=v` text that a
@@ -34,11 +39,26 @@ public struct AuditLog: Sendable {
     ) throws(StoreError)
         -> [AuditRow]
     {
-        try storeCall {
-            let result = try connection.query(
+        try self.decodeRows {
+            try connection.query(
                 Self.rowColumns + " WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
                 [after.postgresBind, through.postgresBind, Int64(limit).postgresBind]
             )
+        }
+    }
+
+    /// Reads the message rows of the given seqs, ascending (seqs without a row are left out).
+    ///
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func rows(seqs: [Int64], on connection: Connection) throws(StoreError) -> [AuditRow] {
+        try self.decodeRows {
+            try connection.query(Self.rowColumns + " WHERE seq = ANY($1) ORDER BY seq", [seqs.postgresBind])
+        }
+    }
+
+    private func decodeRows(_ query: () throws -> QueryResult) throws(StoreError) -> [AuditRow] {
+        try storeCall {
+            let result = try query()
             var rows: [AuditRow] = []
             rows.reserveCapacity(result.rowCount)
             for row in 0..<result.rowCount {
@@ -72,9 +92,18 @@ public struct AuditLog: Sendable {
     {
         try self.decodeLeaves {
             try connection.query(
-                "SELECT seq, leaf_index, hash FROM audit_leaves WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+                self.leafColumns + " WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
                 [after.postgresBind, through.postgresBind, Int64(limit).postgresBind]
             )
+        }
+    }
+
+    /// Reads the sealed leaves of the given seqs, ascending by seq (seqs never sealed are left out).
+    ///
+    /// - Throws: ``StoreError`` `.unavailable`, `.database` or `.invalid`.
+    public func leaves(seqs: [Int64], on connection: Connection) throws(StoreError) -> [SealedLeaf] {
+        try self.decodeLeaves {
+            try connection.query(self.leafColumns + " WHERE seq = ANY($1) ORDER BY seq", [seqs.postgresBind])
         }
     }
 
@@ -90,30 +119,53 @@ public struct AuditLog: Sendable {
     {
         try self.decodeLeaves {
             try connection.query(
-                "SELECT seq, leaf_index, hash FROM audit_leaves WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
+                self.leafColumns + " WHERE leaf_index >= $1 ORDER BY leaf_index LIMIT $2",
                 [index.postgresBind, Int64(limit).postgresBind]
             )
         }
+    }
+
+    /// The columns of a sealed leaf, with the purge record of a purged message (migration 0010;
+    /// security events are never purged).
+    private var leafColumns: String {
+        let purge =
+            self.log == .messages
+            ? "purge_id, (extract(epoch FROM purged_at) * 1000000)::bigint, purge_pattern, purge_keep_days, purged_leaf"
+            : "NULL::bigint, NULL::bigint, NULL::text, NULL::int, NULL::bytea"
+        return "SELECT seq, leaf_index, hash, \(purge) FROM \(self.log.leavesTable)"
     }
 
     private func decodeLeaves(_ query: () throws -> QueryResult) throws(StoreError) -> [SealedLeaf] {
         let decoded = try storeCall {
             let result = try query()
             return try (0..<result.rowCount).map { row in
-                (
+                let purge = try result.decode(Int64?.self, row: row, column: 3).map { id in
+                    PurgeRecord(
+                        purgeID: id,
+                        purgedAtMicroseconds: try result.decode(Int64.self, row: row, column: 4),
+                        pattern: try result.decode(String.self, row: row, column: 5),
+                        keepDays: Int(try result.decode(Int64.self, row: row, column: 6)),
+                        encoding: try result.decode([UInt8].self, row: row, column: 7)
+                    )
+                }
+                return (
                     try result.decode(Int64.self, row: row, column: 0),
                     try result.decode(Int64.self, row: row, column: 1),
-                    try result.decode([UInt8].self, row: row, column: 2)
+                    try result.decode([UInt8].self, row: row, column: 2),
+                    purge
                 )
             }
         }
         var leaves: [SealedLeaf] = []
         leaves.reserveCapacity(decoded.count)
-        for (seq, index, bytes) in decoded {
+        for (seq, index, bytes, purge) in decoded {
             guard let hash = MerkleHash(bytes: bytes) else {
-                throw StoreError(.invalid, "audit_leaves: the hash of seq \(seq) is not 32 bytes")
+                throw StoreError(
+                    .invalid,
+                    "\(self.log.leavesTable): the hash of \(self.log.noun) \(seq) is not 32 bytes"
+                )
             }
-            leaves.append(SealedLeaf(seq: seq, index: index, hash: hash))
+            leaves.append(SealedLeaf(seq: seq, index: index, hash: hash, purge: purge))
         }
         return leaves
     }
@@ -183,7 +235,7 @@ public struct AuditLog: Sendable {
     {
         let rows = try storeCall {
             let result = try connection.query(
-                "SELECT tree_size, last_seq, root, signed_at_us, key_id, signature, frontier FROM audit_checkpoints WHERE "
+                "SELECT tree_size, last_seq, root, signed_at_us, key_id, signature, frontier FROM \(self.log.checkpointsTable) WHERE "
                     + condition,
                 binds
             )
@@ -203,14 +255,20 @@ public struct AuditLog: Sendable {
         for row in rows {
             guard let root = MerkleHash(bytes: row.root),
                 let frontier = CompactRange(size: row.size, serialized: row.frontier)
-            else { throw StoreError(.invalid, "audit_checkpoints: the row of tree size \(row.size) is malformed") }
+            else {
+                throw StoreError(
+                    .invalid,
+                    "\(self.log.checkpointsTable): the row of tree size \(row.size) is malformed"
+                )
+            }
             let checkpoint = Checkpoint(
                 treeSize: row.size,
                 lastSeq: row.last,
                 root: root,
                 timeMicroseconds: row.time,
                 keyID: row.key,
-                signature: row.signature
+                signature: row.signature,
+                log: self.log
             )
             out.append(StoredCheckpoint(checkpoint: checkpoint, frontier: frontier))
         }
@@ -231,7 +289,7 @@ public struct AuditLog: Sendable {
         let outcome: String? = try storeCall {
             try connection.transaction { connection -> String? in
                 let state = try connection.query(
-                    "SELECT \(Self.holdsLock), coalesce(max(leaf_index) + 1, 0) FROM audit_leaves",
+                    "SELECT \(Self.holdsLock), coalesce(max(leaf_index) + 1, 0) FROM \(self.log.leavesTable)",
                     [Schema.sealLockKey.postgresBind]
                 )
                 guard try state.decode(Bool.self, row: 0, column: 0) else { return "the seal lock is not held" }
@@ -242,7 +300,7 @@ public struct AuditLog: Sendable {
                 if !seal.leaves.isEmpty {
                     try connection.query(
                         """
-                        INSERT INTO audit_leaves (seq, leaf_index, hash)
+                        INSERT INTO \(self.log.leavesTable) (seq, leaf_index, hash)
                         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])
                         """,
                         [
@@ -268,7 +326,7 @@ public struct AuditLog: Sendable {
         )
         try connection.query(
             """
-            INSERT INTO audit_checkpoints (tree_size, last_seq, root, signed_at_us, key_id, signature, frontier)
+            INSERT INTO \(self.log.checkpointsTable) (tree_size, last_seq, root, signed_at_us, key_id, signature, frontier)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             """,
             [

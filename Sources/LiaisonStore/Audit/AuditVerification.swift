@@ -31,6 +31,8 @@ public struct AuditVerification: Sendable {
     public struct Report: Sendable {
         /// Sealed rows recomputed and matched.
         public var sealedRows: Int64
+        /// Of those, messages purged by retention whose purge records checked out.
+        public var purgedRows: Int64
         /// Rows after the last sealed seq (not sealed yet, so not checked).
         public var unsealedRows: Int64
         /// The seq verification started after (the start checkpoint's last seq, or 0).
@@ -43,6 +45,14 @@ public struct AuditVerification: Sendable {
         public var lastSealedSeq: Int64
         /// Whether the keys came from the database rather than the caller.
         public var keysFromDatabase: Bool
+        /// The security events' tree (always verified whole): sealed events recomputed and matched.
+        public var sealedEvents: Int64 = 0
+        /// Events after the last sealed id.
+        public var unsealedEvents: Int64 = 0
+        /// Event checkpoints whose signature and root matched, ascending.
+        public var eventCheckpoints: [Checkpoint] = []
+        /// The highest sealed event id.
+        public var lastSealedEvent: Int64 = 0
     }
 
     /// Creates the driver.
@@ -87,6 +97,7 @@ public struct AuditVerification: Sendable {
                     keys: keys,
                     lastSealedSeq: lastSealed
                 )
+                verifier.holds = try Retention().holds(includeReleased: true, on: connection)
                 let after = start?.checkpoint.lastSeq ?? 0
                 try self.stream(
                     after: after,
@@ -97,14 +108,20 @@ public struct AuditVerification: Sendable {
                     progress: progress
                 )
                 try verifier.finish()
+                let events = try self.verifyEvents(keys: keys, pageSize: options.pageSize, on: connection)
                 return Report(
                     sealedRows: verifier.sealedRows,
+                    purgedRows: verifier.purgedRows,
                     unsealedRows: verifier.unsealedRows,
                     startSeq: after,
                     checkpoints: verifier.checkedCheckpoints,
                     signedThroughSeq: verifier.lastGoodSeq,
                     lastSealedSeq: lastSealed,
-                    keysFromDatabase: options.keys == nil
+                    keysFromDatabase: options.keys == nil,
+                    sealedEvents: events.verifier.sealedRows,
+                    unsealedEvents: events.verifier.unsealedRows,
+                    eventCheckpoints: events.verifier.checkedCheckpoints,
+                    lastSealedEvent: events.lastSealed
                 )
             }
         } catch let mismatch as AuditMismatch {
@@ -114,7 +131,35 @@ public struct AuditVerification: Sendable {
         }
     }
 
-    /// Merges the two keyset-paged streams by seq into the verifier.
+    /// Verifies the security events' tree, whole, in the same snapshot (docs/AUDIT.md, "Security events").
+    private func verifyEvents(
+        keys: [AuditPublicKey],
+        pageSize: Int,
+        on connection: Connection
+    ) throws -> (verifier: AuditVerifier, lastSealed: Int64) {
+        let log = AuditLog(.securityEvents)
+        let lastSealed = try connection.query("SELECT coalesce(max(seq), 0) FROM audit_event_leaves")
+            .decode(Int64.self, row: 0, column: 0)
+        var verifier = try AuditVerifier(
+            start: nil,
+            checkpoints: try log.checkpoints(afterSize: 0, throughSeq: .max, on: connection).map(\.checkpoint),
+            keys: keys,
+            lastSealedSeq: lastSealed
+        )
+        verifier.log = .securityEvents
+        try self.stream(
+            after: 0,
+            entries: { try log.eventEntries(after: $0, limit: pageSize, on: connection) },
+            leaves: { try log.leaves(after: $0, limit: pageSize, on: connection) },
+            pageSize: pageSize,
+            into: &verifier,
+            progress: { _, _ in }
+        )
+        try verifier.finish()
+        return (verifier, lastSealed)
+    }
+
+    /// Merges the message rows and their leaves by seq into the verifier.
     private func stream(
         after: Int64,
         to: Int64,
@@ -124,20 +169,39 @@ public struct AuditVerification: Sendable {
         progress: (Int64, Int64) -> Void
     ) throws {
         let log = AuditLog()
-        var rows = Paged<AuditRow>(after: after) {
-            try log.rows(after: $0, through: to, limit: pageSize, on: connection)
-        }
-        var leaves = Paged<SealedLeaf>(after: after) {
-            try log.leaves(after: $0, through: to, limit: pageSize, on: connection)
-        }
+        try self.stream(
+            after: after,
+            entries: { after in
+                try log.rows(after: after, through: to, limit: pageSize, on: connection).map {
+                    AuditEntry(seq: $0.leaf.seq, hash: $0.leaf.hash, wellFormed: $0.wellFormed)
+                }
+            },
+            leaves: { try log.leaves(after: $0, through: to, limit: pageSize, on: connection) },
+            pageSize: pageSize,
+            into: &verifier,
+            progress: progress
+        )
+    }
+
+    /// Merges two keyset-paged streams, entries and sealed leaves, by key into the verifier.
+    private func stream(
+        after: Int64,
+        entries fetchEntries: @escaping (Int64) throws -> [AuditEntry],
+        leaves fetchLeaves: @escaping (Int64) throws -> [SealedLeaf],
+        pageSize: Int,
+        into verifier: inout AuditVerifier,
+        progress: (Int64, Int64) -> Void
+    ) throws {
+        var rows = Paged<AuditEntry>(after: after, fetch: fetchEntries)
+        var leaves = Paged<SealedLeaf>(after: after, fetch: fetchLeaves)
         var sincePage = 0
         while true {
-            let rowSeq = try rows.peek(\.leaf.seq)
+            let rowSeq = try rows.peek(\.seq)
             let leafSeq = try leaves.peek(\.seq)
             guard let seq = [rowSeq, leafSeq].compactMap({ $0 }).min() else { break }
             let row = rowSeq == seq ? rows.take() : nil
             let leaf = leafSeq == seq ? leaves.take() : nil
-            try verifier.feed(row: row, leaf: leaf)
+            try verifier.feed(entry: row, leaf: leaf)
             sincePage += 1
             if sincePage == pageSize {
                 sincePage = 0

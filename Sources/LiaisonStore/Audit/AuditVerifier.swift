@@ -14,6 +14,8 @@ public struct AuditMismatch: Error, Sendable, Equatable, CustomStringConvertible
         case rootMismatch = "checkpoint.root"
         /// A checkpoint's signature does not verify with a trusted key.
         case badSignature = "checkpoint.signature"
+        /// A purged message's purge record does not match its leaf or did not allow the purge.
+        case purgeInvalid = "purge.invalid"
     }
 
     /// The kind.
@@ -53,6 +55,12 @@ public struct AuditVerifier: Sendable {
     public private(set) var unsealedRows: Int64 = 0
     /// Checkpoints whose root and signature matched.
     public private(set) var checkedCheckpoints: [Checkpoint] = []
+    /// Sealed messages purged by retention whose purge records checked out (counted in ``sealedRows`` too).
+    public private(set) var purgedRows: Int64 = 0
+    /// Every legal hold, released ones included: a purge while one covering it was in force fails.
+    public var holds: [RetentionHold] = []
+    /// The log being verified (it names entries in the messages: `seq 42`, `event 42`).
+    public var log: AuditedLog = .messages
 
     /// Starts at a checkpoint (or at the empty tree).
     ///
@@ -97,7 +105,19 @@ public struct AuditVerifier: Sendable {
     ///
     /// - Throws: ``AuditMismatch`` at the first difference.
     public mutating func feed(row: AuditRow?, leaf: SealedLeaf?) throws(AuditMismatch) {
-        guard let seq = row?.leaf.seq ?? leaf?.seq else { return }
+        try self.feed(
+            entry: row.map { AuditEntry(seq: $0.leaf.seq, hash: $0.leaf.hash, wellFormed: $0.wellFormed) },
+            leaf: leaf
+        )
+    }
+
+    /// Feeds one entry of the log (a message, or a security event keyed by its id): its row's
+    /// recomputed leaf hash, its sealed leaf, or both.
+    ///
+    /// - Throws: ``AuditMismatch`` at the first difference.
+    public mutating func feed(entry row: AuditEntry?, leaf: SealedLeaf?) throws(AuditMismatch) {
+        guard let seq = row?.seq ?? leaf?.seq else { return }
+        let name = "\(self.log.noun) \(seq)"
         guard let leaf else {
             if seq > self.lastSealedSeq {
                 self.unsealedRows += 1
@@ -106,35 +126,46 @@ public struct AuditVerifier: Sendable {
             throw AuditMismatch(
                 .rowInserted,
                 seq: seq,
-                "seq \(seq): this row was never sealed, but later ones were (inserted after sealing)"
+                "\(name): this row was never sealed, but later ones were (inserted after sealing)"
             )
-        }
-        guard let row else {
-            throw AuditMismatch(.rowDeleted, seq: seq, "seq \(seq): the sealed row is missing (deleted after sealing)")
         }
         guard leaf.index == self.range.size else {
             throw AuditMismatch(
                 .leavesAltered,
                 seq: seq,
-                "seq \(seq): sealed at position \(leaf.index), expected \(self.range.size) (audit_leaves altered)"
+                "\(name): sealed at position \(leaf.index), expected \(self.range.size) (\(self.log.rawValue) leaves altered)"
             )
+        }
+        guard let row else {
+            guard let purge = leaf.purge else {
+                throw AuditMismatch(.rowDeleted, seq: seq, "\(name): the sealed row is missing (deleted after sealing)")
+            }
+            // Purged by retention: the stored leaf hash enters the tree (the checkpoints' roots
+            // still cover it), after its purge record is checked against it.
+            if let problem = purge.problem(for: leaf, holds: self.holds) {
+                throw AuditMismatch(.purgeInvalid, seq: seq, "\(name): \(problem)")
+            }
+            self.range.append(leaf.hash)
+            self.sealedRows += 1
+            self.purgedRows += 1
+            try self.checkCheckpoints(at: seq)
+            return
         }
         guard row.wellFormed else {
             throw AuditMismatch(
                 .rowChanged,
                 seq: seq,
-                "seq \(seq): its headers are not a JSON object of strings (changed after sealing)"
+                "\(name): its headers are not a JSON object of strings (changed after sealing)"
             )
         }
-        let hash = row.leaf.hash
-        guard hash == leaf.hash else {
+        guard row.hash == leaf.hash else {
             throw AuditMismatch(
                 .rowChanged,
                 seq: seq,
-                "seq \(seq): the row no longer matches its sealed leaf (changed after sealing)"
+                "\(name): the row no longer matches its sealed leaf (changed after sealing)"
             )
         }
-        self.range.append(hash)
+        self.range.append(row.hash)
         self.sealedRows += 1
         try self.checkCheckpoints(at: seq)
     }
@@ -148,7 +179,7 @@ public struct AuditVerifier: Sendable {
                 throw AuditMismatch(
                     .rootMismatch,
                     seq: self.lastGoodSeq + 1,
-                    "checkpoint of tree size \(checkpoint.treeSize) (last seq \(checkpoint.lastSeq)): the rows do not hash to its signed root; a row after seq \(self.lastGoodSeq) and up to seq \(seq) was changed together with its sealed leaf"
+                    "\(self.checkpointName(checkpoint)): the rows do not hash to its signed root; a row after \(self.log.noun) \(self.lastGoodSeq) and up to \(self.log.noun) \(seq) was changed together with its sealed leaf"
                 )
             }
             self.checkedCheckpoints.append(checkpoint)
@@ -167,8 +198,14 @@ public struct AuditVerifier: Sendable {
         throw AuditMismatch(
             .rowDeleted,
             seq: self.lastGoodSeq + 1,
-            "checkpoint of tree size \(checkpoint.treeSize) (last seq \(checkpoint.lastSeq)) covers more rows than the log has: rows after seq \(self.lastGoodSeq) were deleted"
+            "\(self.checkpointName(checkpoint)) covers more rows than the log has: rows after \(self.log.noun) \(self.lastGoodSeq) were deleted"
         )
+    }
+
+    /// `checkpoint of tree size 10 (last seq 12)`, or `event checkpoint of tree size 10 (last event 12)`.
+    private func checkpointName(_ checkpoint: Checkpoint) -> String {
+        let prefix = self.log == .messages ? "" : "event "
+        return "\(prefix)checkpoint of tree size \(checkpoint.treeSize) (last \(self.log.noun) \(checkpoint.lastSeq))"
     }
 
     private static func checkSignature(_ checkpoint: Checkpoint, keys: [AuditPublicKey]) throws(AuditMismatch) {

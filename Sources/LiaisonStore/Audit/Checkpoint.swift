@@ -18,6 +18,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var keyID: String
     /// Ed25519 signature of ``body``, 64 bytes.
     public var signature: [UInt8]
+    /// The log it seals; named in ``body``'s first line.
+    public var log: AuditedLog = .messages
 
     /// The first line of ``body``.
     public static let header = "liaison audit checkpoint v1"
@@ -29,7 +31,8 @@ public struct Checkpoint: Sendable, Equatable {
         root: MerkleHash,
         timeMicroseconds: Int64,
         keyID: String,
-        signature: [UInt8]
+        signature: [UInt8],
+        log: AuditedLog = .messages
     ) {
         self.treeSize = treeSize
         self.lastSeq = lastSeq
@@ -37,6 +40,7 @@ public struct Checkpoint: Sendable, Equatable {
         self.timeMicroseconds = timeMicroseconds
         self.keyID = keyID
         self.signature = signature
+        self.log = log
     }
 
     /// Signs a new checkpoint.
@@ -47,7 +51,8 @@ public struct Checkpoint: Sendable, Equatable {
         lastSeq: Int64,
         root: MerkleHash,
         timeMicroseconds: Int64,
-        key: AuditSigningKey
+        key: AuditSigningKey,
+        log: AuditedLog = .messages
     ) throws(StoreError) -> Checkpoint {
         var checkpoint = Checkpoint(
             treeSize: treeSize,
@@ -55,18 +60,21 @@ public struct Checkpoint: Sendable, Equatable {
             root: root,
             timeMicroseconds: timeMicroseconds,
             keyID: key.publicKey.keyID,
-            signature: []
+            signature: [],
+            log: log
         )
         checkpoint.signature = try key.signature(for: Array(checkpoint.body.utf8))
         return checkpoint
     }
 
-    /// The signed text: header, `tree-size`, `last-seq`, `root` (hex), `time-us`, each line ending in `\n`.
+    /// The signed text: header, `tree-size`, `last-seq`, `root` (hex), `time-us`, each line ending
+    /// in `\n`; for security events the header is `liaison audit event checkpoint v1` and the
+    /// third line `last-id`.
     public var body: String {
         """
-        \(Self.header)
+        \(self.log.checkpointHeader)
         tree-size \(self.treeSize)
-        last-seq \(self.lastSeq)
+        \(self.log.lastLabel) \(self.lastSeq)
         root \(self.root.hex)
         time-us \(self.timeMicroseconds)
 

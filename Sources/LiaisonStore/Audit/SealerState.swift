@@ -62,6 +62,8 @@ public struct SealerState: Sendable, Equatable {
     public private(set) var checkpointSize: Int64
     /// When the last checkpoint was signed, µs since the Unix epoch (0 before any).
     public private(set) var checkpointMicroseconds: Int64
+    /// The log this tree seals (named in its checkpoints).
+    public var log: AuditedLog = .messages
 
     /// Creates a state.
     public init(
@@ -113,7 +115,8 @@ public struct SealerState: Sendable, Equatable {
             lastSeq: self.lastSeq,
             root: self.range.root,
             timeMicroseconds: nowMicroseconds,
-            key: key
+            key: key,
+            log: self.log
         )
         return StoredCheckpoint(checkpoint: checkpoint, frontier: self.range)
     }
@@ -128,7 +131,11 @@ public struct SealerState: Sendable, Equatable {
     ///
     /// - Throws: ``StoreError`` `.invalid` when the checkpoint's frontier does not fold to its
     ///   signed root, or the leaves do not follow it (the audit tables were altered).
-    public static func resumed(from stored: StoredCheckpoint?, leaves: [SealedLeaf]) throws(StoreError) -> SealerState {
+    public static func resumed(
+        from stored: StoredCheckpoint?,
+        leaves: [SealedLeaf],
+        log: AuditedLog = .messages
+    ) throws(StoreError) -> SealerState {
         var state = SealerState()
         if let stored {
             guard stored.frontierMatchesRoot else {
@@ -144,6 +151,7 @@ public struct SealerState: Sendable, Equatable {
                 checkpointMicroseconds: stored.checkpoint.timeMicroseconds
             )
         }
+        state.log = log
         for leaf in leaves {
             guard leaf.index == state.range.size, leaf.seq > state.lastSeq else {
                 throw StoreError(

@@ -9,10 +9,11 @@ public protocol LogSealing: Sendable {
     /// - Returns: Whether this daemon is the sealer now.
     func claimSealing() async throws -> Bool
 
-    /// The sealer's state rebuilt from the newest checkpoint and the leaves stored after it.
+    /// The sealer's state of one log's tree, rebuilt from its newest checkpoint and the leaves
+    /// stored after it.
     ///
     /// - Throws: `.invalid` when the stored state is inconsistent (altered audit tables).
-    func resumeSealing() async throws -> SealerState
+    func resumeSealing(_ log: AuditedLog) async throws -> SealerState
 
     /// Leaf hashes of committed messages after `seq`, ascending, at most `limit`, computed on
     /// the libpq thread (not on the caller's executor).
@@ -24,8 +25,14 @@ public protocol LogSealing: Sendable {
     ///   sealed: tampering, docs/AUDIT.md).
     func leavesToSeal(after seq: Int64, limit: Int) async throws -> [(seq: Int64, hash: MerkleHash)]
 
-    /// Stores a sealing step in one transaction.
+    /// Leaf hashes of committed security events after `id`, ascending, at most `limit`.
+    ///
+    /// Their inserts are serialised (migration 0010), so they commit in id order: reading by id
+    /// misses nothing.
+    func eventLeavesToSeal(after id: Int64, limit: Int) async throws -> [(seq: Int64, hash: MerkleHash)]
+
+    /// Stores a sealing step of one log's tree in one transaction.
     ///
     /// - Throws: `.conflict` when the lock was lost or another sealer got ahead (resume and retry).
-    func storeSeal(_ seal: SealAppend) async throws
+    func storeSeal(_ seal: SealAppend, log: AuditedLog) async throws
 }

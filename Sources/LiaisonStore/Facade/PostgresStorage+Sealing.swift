@@ -3,9 +3,9 @@ extension PostgresStorage: LogSealing {
         try await self.onSealer("claim sealing") { connection in try AuditLog().claimSealLock(on: connection) }
     }
 
-    public func resumeSealing() async throws -> SealerState {
+    public func resumeSealing(_ audited: AuditedLog) async throws -> SealerState {
         try await self.onSealer("resume sealing") { connection in
-            let log = AuditLog()
+            let log = AuditLog(audited)
             let stored = try log.latestCheckpoint(on: connection)
             // The leaves after the newest checkpoint: at most the policy's count, or what was
             // sealed in one checkpoint interval.
@@ -17,7 +17,7 @@ extension PostgresStorage: LogSealing {
                 guard page.count == 10_000, let last = page.last else { break }
                 next = last.index + 1
             }
-            return try SealerState.resumed(from: stored, leaves: leaves)
+            return try SealerState.resumed(from: stored, leaves: leaves, log: audited)
         }
     }
 
@@ -39,8 +39,16 @@ extension PostgresStorage: LogSealing {
         }.map { (seq: $0.seq, hash: $0.hash) }
     }
 
-    public func storeSeal(_ seal: SealAppend) async throws {
-        try await self.onSealer("store seal") { connection in try AuditLog().store(seal, on: connection) }
+    public func eventLeavesToSeal(after id: Int64, limit: Int) async throws -> [(seq: Int64, hash: MerkleHash)] {
+        try await self.onSealer("read events to seal") { connection in
+            try AuditLog(.securityEvents).eventEntries(after: id, limit: limit, on: connection).map {
+                SealedHash(seq: $0.seq, hash: $0.hash)
+            }
+        }.map { (seq: $0.seq, hash: $0.hash) }
+    }
+
+    public func storeSeal(_ seal: SealAppend, log: AuditedLog) async throws {
+        try await self.onSealer("store seal") { connection in try AuditLog(log).store(seal, on: connection) }
     }
 }
 
