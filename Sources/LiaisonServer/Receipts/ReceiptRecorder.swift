@@ -29,6 +29,9 @@ final class ReceiptRecorder: Service, Sendable {
     /// Ranges dropped because the queue was full, since the start.
     var dropped: Int { self.queue.withLockedValue { $0.dropped } }
 
+    /// Ranges waiting to be written.
+    var queued: Int { self.queue.withLockedValue { $0.entries.count } }
+
     /// Queues the closed spans of subscriptions; never blocks on I/O.
     ///
     /// - Parameters:

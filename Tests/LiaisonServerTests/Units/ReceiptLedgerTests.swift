@@ -1,6 +1,7 @@
 import Foundation
 import LiaisonCore
 import LiaisonStore
+import Logging
 import Testing
 
 @testable import LiaisonServer
@@ -169,5 +170,34 @@ import Testing
         queue.add(Self.range(4, 4), key: Self.key, follows: true)
         #expect(queue.dropped == 1)
         #expect(queue.entries.map { [$0.range.firstSeq, $0.range.lastSeq] } == [[1, 4], [2, 2]])
+    }
+
+    @Test func theRecorderKeepsAndMergesASubscriptionsRangesWhileTheStoreFails() async {
+        // ScriptedStorage refuses every recordReceipts: the database is down.
+        let recorder = ReceiptRecorder(
+            storage: ScriptedStorage(),
+            settings: ReceiptSettings(),
+            logger: .init(label: "t")
+        )
+        let identity = ReceiptIdentity(
+            subscriptionID: 9,
+            account: "office",
+            consumer: nil,
+            connection: "c1/127.0.0.1:1",
+            sid: "s",
+            pattern: ">"
+        )
+        var ledger = ReceiptLedger(floor: 0, now: 0)
+        var failures = 0
+        for round in 0..<50 as Range<Int64> {
+            for seq in (round * 10 + 1)...(round * 10 + 10) {
+                ledger.delivered(seq: seq, clearance: .internal, now: seq)
+            }
+            recorder.record([ReceiptBatch(identity: identity, spans: ledger.take())], now: 1_000)
+            failures = await recorder.flush(failures: failures)
+        }
+        #expect(failures == 50)
+        #expect(recorder.queued == 1)
+        #expect(recorder.dropped == 0)
     }
 }
