@@ -211,6 +211,27 @@ struct ReceiptsDaemonTests {
         await daemon.stop()
     }
 
+    @Test func receiptsOffRecordNothingEvenAtAGracefulStop() async throws {
+        let tokens = try await Self.accounts()
+        let connection = try CLIDatabase.connect()
+        defer { connection.close() }
+        let count = "SELECT count(*) FROM receipt_ranges"
+        let before = try connection.query(count).decode(Int64.self, row: 0, column: 0)
+        let daemon = try await Daemon(
+            databaseURL: try CLIDatabase.currentURL(),
+            settings: ["LIAISON_RECEIPTS_ENABLED": "false"]
+        )
+        let subscriber = try Self.client(daemon, "rcth", tokens)
+        #expect(try subscriber.command("SUB d net.off.> durable=thoff ack=auto") == "OK SUB d")
+        let publisher = try Self.client(daemon, "rchq", tokens)
+        let seq = try Self.publish(publisher, "net.off.one", flash: true)
+        #expect(try Self.messages(subscriber, count: 1) == [seq])
+        #expect(try subscriber.command("ACK d \(seq)") == "OK ACK \(seq)")
+        await daemon.stop()
+        #expect(try connection.query(count).decode(Int64.self, row: 0, column: 0) == before)
+        #expect(try await Self.cliStatuses(seq)["rcth"] == "pending")
+    }
+
     /// Runs deploy/audit_day.py with python3 and psql from the PATH.
     private static func auditDay(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
