@@ -75,6 +75,43 @@ import Testing
         #expect(ended.map(\.kind) == [.floor])
     }
 
+    @Test func aMessageWithheldAfterARuleChangeIsNeverCoveredByARange() {
+        var h = Self.harness()
+        h.authenticate()
+        _ = h.send("SUB s1 field.>")
+        _ = h.route([H.message(1, "field.mm.a")], sid: "s1")
+        // An admin denies field.mm.hr.> while the subscription is open: seq 2 is withheld.
+        h.policy.rules["office"] = Permissions(
+            rules: [
+                AccessRule(action: .subscribe, effect: .allow, pattern: try! TopicPattern(">")),
+                AccessRule(action: .subscribe, effect: .deny, pattern: try! TopicPattern("field.mm.hr.>")),
+            ],
+            clearance: .internal
+        )
+        let withheld = h.route([H.message(2, "field.mm.hr.x"), H.message(3, "field.mm.b")], sid: "s1")
+        #expect(H.written(withheld) == ["MSG s1 3"])
+        let spans = Self.batches(h.machine.timerFired(.receipts, now: h.now + 1_000)).flatMap(\.spans)
+        #expect(spans.map { [$0.firstSeq, $0.lastSeq] } == [[1, 1], [3, 3]])
+        #expect(spans.map(\.follows) == [false, false])
+        #expect(spans.map(\.clearance) == [.strictlyConfidential, .internal])
+    }
+
+    @Test func aFlashMessageSentAheadOfABacklogIsItsOwnRange() {
+        var h = Self.harness()
+        h.authenticate()
+        let subscribed = h.send("SUB s1 field.> from=all")
+        // While the replay is read, a flash message commits: it goes out ahead of the backlog.
+        #expect(H.written(h.route([H.message(5, flash: true)], sid: "s1")) == ["MSG s1 5 liaison.ahead=1"])
+        guard let (page, _) = h.answerPage(subscribed, (1...5).map { H.message($0, flash: $0 == 5) }, sid: "s1") else {
+            return
+        }
+        #expect(H.written(page) == ["MSG s1 1", "MSG s1 2", "MSG s1 3", "MSG s1 4"])
+        _ = h.route([H.message(6)], sid: "s1")
+        let spans = Self.batches(h.machine.timerFired(.receipts, now: h.now + 1_000)).flatMap(\.spans)
+        // The in-order range extends over 5, which was delivered earlier (its own range).
+        #expect(spans.map { "\($0.kind) \($0.firstSeq)-\($0.lastSeq)" } == ["ahead 5-5", "inOrder 1-6"])
+    }
+
     @Test func receiptsOffRecordsNothing() {
         var h = H()
         h.authenticate()
