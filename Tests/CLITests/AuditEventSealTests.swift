@@ -42,34 +42,34 @@ struct AuditEventSealTests {
         #expect(clean.stdout.contains("the last covers events 1–103"), "\(clean)")
 
         try await RetentionSupport.expectDetected(
-            tamper: "UPDATE security_events SET reason = reason || 'x' WHERE id = 2",
-            restore: "UPDATE security_events SET reason = left(reason, -1) WHERE id = 2",
-            words: ["event 2", "changed after sealing"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper: "UPDATE security_events SET actor = 'mallory' WHERE id = 3",
-            restore: "UPDATE security_events SET actor = 'alice' WHERE id = 3",
-            words: ["event 3", "changed after sealing"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper: "UPDATE security_events SET account = '' WHERE id = 102",
-            restore: "UPDATE security_events SET account = NULL WHERE id = 102",
-            words: ["event 102", "changed after sealing"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper:
-                "CREATE TABLE saved AS SELECT * FROM security_events WHERE id = 101; DELETE FROM security_events WHERE id = 101",
-            restore: "INSERT INTO security_events SELECT * FROM saved; DROP TABLE saved",
-            words: ["event 101", "deleted after sealing"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper: "INSERT INTO security_events (id, kind, reason) VALUES (50, 'auth.ok', 'forged')",
-            restore: "DELETE FROM security_events WHERE id = 50",
-            words: ["event 50", "inserted after sealing"],
+            [
+                .init(
+                    tamper: "UPDATE security_events SET reason = reason || 'x' WHERE id = 2",
+                    restore: "UPDATE security_events SET reason = left(reason, -1) WHERE id = 2",
+                    words: ["event 2", "changed after sealing"]
+                ),
+                .init(
+                    tamper: "UPDATE security_events SET actor = 'mallory' WHERE id = 3",
+                    restore: "UPDATE security_events SET actor = 'alice' WHERE id = 3",
+                    words: ["event 3", "changed after sealing"]
+                ),
+                .init(
+                    tamper: "UPDATE security_events SET account = '' WHERE id = 102",
+                    restore: "UPDATE security_events SET account = NULL WHERE id = 102",
+                    words: ["event 102", "changed after sealing"]
+                ),
+                .init(
+                    tamper:
+                        "CREATE TABLE saved AS SELECT * FROM security_events WHERE id = 101; DELETE FROM security_events WHERE id = 101",
+                    restore: "INSERT INTO security_events SELECT * FROM saved; DROP TABLE saved",
+                    words: ["event 101", "deleted after sealing"]
+                ),
+                .init(
+                    tamper: "INSERT INTO security_events (id, kind, reason) VALUES (50, 'auth.ok', 'forged')",
+                    restore: "DELETE FROM security_events WHERE id = 50",
+                    words: ["event 50", "inserted after sealing"]
+                ),
+            ],
             on: connection
         )
     }

@@ -49,22 +49,26 @@ enum RetentionSupport {
         try await CLIDatabase.run(arguments + ["--actor", actor])
     }
 
-    /// Tampers, checks that `audit verify` fails naming every one of `words`, restores, and checks
-    /// that it passes again.
-    static func expectDetected(
-        tamper: String,
-        restore: String,
-        words: [String],
-        on connection: Connection
-    )
-        async throws
-    {
-        try connection.execute(script: tamper)
-        let result = try await CLIDatabase.run(["audit", "verify"])
-        #expect(result.status == 1, "\(tamper): \(result)")
-        for word in words { #expect(result.stderr.contains(word), "\(tamper): \(word): \(result)") }
-        try connection.execute(script: restore)
-        let again = try await CLIDatabase.run(["audit", "verify"])
-        #expect(again.status == 0, "\(restore): \(again)")
+    /// One tampering: the SQL that does it, the SQL that undoes it, and what verify must name.
+    struct Tampering {
+        var tamper: String
+        var restore: String
+        var words: [String]
+    }
+
+    /// For each tampering: runs it, checks that `audit verify` fails naming every one of its
+    /// words, restores, and checks that it passes again.
+    static func expectDetected(_ cases: [Tampering], on connection: Connection) async throws {
+        for tampering in cases {
+            try connection.execute(script: tampering.tamper)
+            let result = try await CLIDatabase.run(["audit", "verify"])
+            #expect(result.status == 1, "\(tampering.tamper): \(result)")
+            for word in tampering.words {
+                #expect(result.stderr.contains(word), "\(tampering.tamper): \(word): \(result)")
+            }
+            try connection.execute(script: tampering.restore)
+            let again = try await CLIDatabase.run(["audit", "verify"])
+            #expect(again.status == 0, "\(tampering.restore): \(again)")
+        }
     }
 }

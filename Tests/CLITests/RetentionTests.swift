@@ -86,22 +86,25 @@ struct RetentionTests {
 
         // A purge record that did not allow the purge, and a DELETE without a purge record.
         try await RetentionSupport.expectDetected(
-            tamper: "UPDATE audit_leaves SET purge_keep_days = 1000 WHERE seq = 10",
-            restore: "UPDATE audit_leaves SET purge_keep_days = 400 WHERE seq = 10",
-            words: ["seq 10", "before its policy field.> (1000 days) allowed"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper: "CREATE TABLE saved AS SELECT * FROM messages WHERE seq = 45; DELETE FROM messages WHERE seq = 45",
-            restore: "INSERT INTO messages SELECT * FROM saved; DROP TABLE saved",
-            words: ["seq 45", "deleted after sealing"],
-            on: connection
-        )
-        try await RetentionSupport.expectDetected(
-            tamper: "UPDATE audit_leaves SET purged_at = now() - interval '300 days' WHERE seq = 12",
-            restore:
-                "UPDATE audit_leaves SET purged_at = (SELECT purged_at FROM audit_leaves WHERE seq = 11) WHERE seq = 12",
-            words: ["seq 12", "before its policy"],
+            [
+                .init(
+                    tamper: "UPDATE audit_leaves SET purge_keep_days = 1000 WHERE seq = 10",
+                    restore: "UPDATE audit_leaves SET purge_keep_days = 400 WHERE seq = 10",
+                    words: ["seq 10", "before its policy field.> (1000 days) allowed"]
+                ),
+                .init(
+                    tamper:
+                        "CREATE TABLE saved AS SELECT * FROM messages WHERE seq = 45; DELETE FROM messages WHERE seq = 45",
+                    restore: "INSERT INTO messages SELECT * FROM saved; DROP TABLE saved",
+                    words: ["seq 45", "deleted after sealing"]
+                ),
+                .init(
+                    tamper: "UPDATE audit_leaves SET purged_at = now() - interval '300 days' WHERE seq = 12",
+                    restore:
+                        "UPDATE audit_leaves SET purged_at = (SELECT purged_at FROM audit_leaves WHERE seq = 11) WHERE seq = 12",
+                    words: ["seq 12", "before its policy"]
+                ),
+            ],
             on: connection
         )
 
