@@ -169,6 +169,7 @@ struct ExportTests {
         ),
         (["messages", "export", "--format", "xml"], Int32(64), "--format"),
         (["audit", "events", "--export", "--limit", "5"], Int32(64), "--export writes every matching event"),
+        (["audit", "events", "--export", "--json"], Int32(64), "--export writes every matching event"),
         (["audit", "events", "--format", "csv"], Int32(64), "--format and --output go with --export"),
     ])
     func badRequestsExitWithTheirCode(arguments: [String], status: Int32, message: String) async throws {

@@ -95,5 +95,19 @@ import Testing
         // Stopped after the first page: the caller said no more.
         #expect(filtered.count == 4 && filtered.allSatisfy { $0.account == "a1" })
         #expect(!c.isInTransaction)
+
+        // One snapshot: events committed while the export runs are not in it.
+        let other = try db.connect()
+        defer { other.close() }
+        var during: [SecurityEvent] = []
+        try SecurityEvents().export(account: nil, kind: nil, actor: nil, since: nil, pageSize: 10, on: c) {
+            if during.isEmpty {
+                try SecurityEvents().record(.authFailed, account: "late", remote: nil, reason: "late", on: other)
+            }
+            during += $0
+            return true
+        }
+        #expect(during.count == 25 && !during.contains { $0.account == "late" })
+        #expect(try SecurityEvents().list(account: "late", kind: nil, since: nil, limit: 10, on: c).count == 1)
     }
 }
