@@ -11,6 +11,8 @@ public struct Accounts: Sendable {
 
     /// Adds an account with its clearance and the default access rules of ``AccessRules/defaults(for:)``.
     ///
+    /// In one transaction: its own, or the caller's when one is open (``AdminAudit/perform(on:_:)``).
+    ///
     /// - Throws: ``StoreError`` `.invalid` for a bad field, `.conflict` if the name exists,
     ///   `.notFound` if the parent does not exist, `.unavailable` when the database is down.
     public func add(_ account: Account, on connection: Connection) throws(StoreError) {
@@ -37,6 +39,8 @@ public struct Accounts: Sendable {
     }
 
     /// Adds or updates accounts in one transaction, parents before their offices.
+    ///
+    /// The transaction is the caller's when one is open (``AdminAudit/perform(on:_:)``).
     ///
     /// New accounts get their clearance and the default access rules (``AccessRules/defaults(for:)``);
     /// existing ones keep both, so an import never undoes `liaisonctl acl` or `account clearance`.

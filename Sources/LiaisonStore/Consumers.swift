@@ -120,6 +120,7 @@ public struct Consumers: Sendable {
     /// seq before `start` (`.new` → head, `.all` → 0, `.seq(n)` → n − 1, `.time(t)` → before `t`).
     ///
     /// A connected session of the consumer keeps its in-memory position until it resubscribes.
+    /// Runs in its own transaction, or in the caller's when one is open (``AdminAudit/perform(on:_:)``).
     ///
     /// - Returns: The consumer after the reset.
     /// - Throws: ``StoreError`` `.notFound` when there is no such consumer; `.unavailable` or `.database`.

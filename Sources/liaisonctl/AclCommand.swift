@@ -13,9 +13,6 @@ struct AclCommand: ParsableCommand {
             """,
         subcommands: [AclGrant.self, AclRevoke.self, AclList.self, AclCheck.self]
     )
-
-    /// The `security_events.remote` of changes made with this CLI.
-    static let remote = "liaisonctl"
 }
 
 extension AccessAction: ExpressibleByArgument {}
