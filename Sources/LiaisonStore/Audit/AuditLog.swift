@@ -11,20 +11,14 @@ public struct AuditLog: Sendable {
         self.log = log
     }
 
-    /// The columns of ``rows(after:through:limit:on:)``. Headers come as two arrays sorted by
-    /// key in byte order (`COLLATE "C"`, as the encoding sorts), never as `k=v` text that a
-    /// value holding `=` or a space could make ambiguous. The publication time is read exactly,
-    /// in microseconds (`extract` returns numeric since PostgreSQL 14).
+    /// The columns of ``rows(after:through:limit:on:)``. Headers come as the `jsonb` value's
+    /// text, taken apart in Swift (``FlatJSONObject``; PostgreSQL's `jsonb_each_text` subqueries
+    /// were half of the database's sealing work), never as `k=v` text that a value holding `=`
+    /// or a space could make ambiguous. The publication time is read exactly, in microseconds
+    /// (`extract` returns numeric since PostgreSQL 14).
     private static let rowColumns = """
         SELECT seq, topic, account, (extract(epoch FROM published_at) * 1000000)::bigint,
-            jsonb_typeof(headers) = 'object'
-                AND NOT EXISTS (SELECT 1 FROM jsonb_each(headers) e WHERE jsonb_typeof(e.value) <> 'string'),
-            CASE WHEN jsonb_typeof(headers) = 'object'
-                THEN ARRAY(SELECT key FROM jsonb_each_text(headers) ORDER BY key COLLATE "C") ELSE '{}' END,
-            CASE WHEN jsonb_typeof(headers) = 'object'
-                THEN ARRAY(SELECT coalesce(value, '') FROM jsonb_each_text(headers) ORDER BY key COLLATE "C")
-                ELSE '{}' END,
-            octet_length(payload)::bigint, sha256(payload)
+            headers::text, octet_length(payload)::bigint, sha256(payload)
         FROM messages
         """
 
@@ -62,18 +56,19 @@ public struct AuditLog: Sendable {
             var rows: [AuditRow] = []
             rows.reserveCapacity(result.rowCount)
             for row in 0..<result.rowCount {
-                let keys = try result.decode([String].self, row: row, column: 5)
-                let values = try result.decode([String].self, row: row, column: 6)
+                // Not a flat object of strings: liaisond never writes that, so the row is
+                // reported (verify) or left unsealed (the sealer), whatever its leaf would be.
+                let headers = FlatJSONObject.parse(try result.decode(String.self, row: row, column: 4))
                 let leaf = AuditLeaf(
                     seq: try result.decode(Int64.self, row: row, column: 0),
                     topic: try result.decode(String.self, row: row, column: 1),
                     account: try result.decode(String.self, row: row, column: 2),
                     publishedMicroseconds: try result.decode(Int64.self, row: row, column: 3),
-                    headers: zip(keys, values).map { (key: $0, value: $1) },
-                    payloadLength: try result.decode(Int64.self, row: row, column: 7),
-                    payloadHash: try result.decode([UInt8].self, row: row, column: 8)
+                    headers: headers ?? [],
+                    payloadLength: try result.decode(Int64.self, row: row, column: 5),
+                    payloadHash: try result.decode([UInt8].self, row: row, column: 6)
                 )
-                rows.append(AuditRow(leaf: leaf, wellFormed: try result.decode(Bool.self, row: row, column: 4)))
+                rows.append(AuditRow(leaf: leaf, wellFormed: headers != nil))
             }
             return rows
         }
