@@ -283,8 +283,13 @@ public struct AuditLog: Sendable {
         guard !seal.leaves.isEmpty || seal.checkpoint != nil else { return }
         let outcome: String? = try storeCall {
             try connection.transaction { connection -> String? in
+                // synchronous_commit off for this transaction only: leaves and checkpoints are
+                // derived from committed rows, so a crash that loses the last few of them costs a
+                // reseal at restart, never a message; and whatever depends on them (a purge, which
+                // commits synchronously) flushes the WAL up to them first (docs/AUDIT.md, "The sealer").
                 let state = try connection.query(
-                    "SELECT \(Self.holdsLock), coalesce(max(leaf_index) + 1, 0) FROM \(self.log.leavesTable)",
+                    "SELECT \(Self.holdsLock), coalesce(max(leaf_index) + 1, 0), "
+                        + "set_config('synchronous_commit', 'off', true) FROM \(self.log.leavesTable)",
                     [Schema.sealLockKey.postgresBind]
                 )
                 guard try state.decode(Bool.self, row: 0, column: 0) else { return "the seal lock is not held" }
