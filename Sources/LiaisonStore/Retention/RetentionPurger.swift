@@ -1,4 +1,4 @@
-public import LiaisonCore
+import LiaisonCore
 public import Postgres
 
 /// Purges messages past their retention and expires dedupe keys past their window, in short
