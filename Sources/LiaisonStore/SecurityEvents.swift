@@ -52,20 +52,24 @@ public struct SecurityEvents: Sendable {
     public func record(_ events: [NewSecurityEvent], on connection: Connection) throws(StoreError) {
         guard !events.isEmpty else { return }
         // NULL elements of a text[] bind as empty strings here, so absent values travel as ''
-        // and become NULL again in SQL.
+        // and become NULL again in SQL; an absent time travels as Int64.min ("when stored").
         _ = try storeCall {
             try connection.query(
                 """
-                INSERT INTO security_events (kind, account, remote, reason, actor)
-                SELECT u.kind, nullif(u.account, ''), nullif(u.remote, ''), u.reason, nullif(u.actor, '')
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-                    AS u (kind, account, remote, reason, actor, ord)
+                INSERT INTO security_events (kind, account, remote, reason, actor, at)
+                SELECT u.kind, nullif(u.account, ''), nullif(u.remote, ''), u.reason, nullif(u.actor, ''),
+                    CASE WHEN u.at_us = \(Int64.min) THEN clock_timestamp()
+                        ELSE timestamptz 'epoch' + u.at_us * interval '1 microsecond' END
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                    WITH ORDINALITY AS u (kind, account, remote, reason, actor, at_us, ord)
                 ORDER BY u.ord
                 """,
                 [
                     events.map(\.kind.rawValue).postgresBind, events.map { $0.account ?? "" }.postgresBind,
                     events.map { $0.remote ?? "" }.postgresBind, events.map(\.reason).postgresBind,
                     events.map { $0.actor ?? "" }.postgresBind,
+                    events.map { $0.at.map { Int64(($0.timeIntervalSince1970 * 1_000_000).rounded()) } ?? Int64.min }
+                        .postgresBind,
                 ]
             )
         }

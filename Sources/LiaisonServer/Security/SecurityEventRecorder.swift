@@ -33,8 +33,9 @@ final class SecurityEventRecorder: Sendable {
 
     /// Queues one event; never blocks.
     func record(_ kind: SecurityEventKind, account: String?, remote: String?, reason: String) {
-        let event = NewSecurityEvent(kind: kind, account: account, remote: remote, reason: reason)
-        let action = self.state.withLockedValue { $0.record(event, kind: kind.rawValue, at: Date()) }
+        let now = Date()
+        let event = NewSecurityEvent(kind: kind, account: account, remote: remote, reason: reason, at: now)
+        let action = self.state.withLockedValue { $0.record(event, kind: kind.rawValue, at: now) }
         self.execute(action)
     }
 

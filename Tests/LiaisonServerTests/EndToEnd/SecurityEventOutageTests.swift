@@ -59,6 +59,7 @@ import Testing
         // Let the recorder fail and back off at least once while the database is unreachable.
         try await Task.sleep(for: .seconds(1))
         #expect(try reasons() == ["before"])
+        let reachableAgain = Date()
         try proxy.accept()
 
         try await waitFor("the held events and the drop report") { try reasons().count == 7 }
@@ -71,5 +72,10 @@ import Testing
         // Dropped: 6 and 8 (pub.refused), 7 (auth.failed).
         #expect(report.reason.contains("(auth.failed 1, pub.refused 2): more than 5 were waiting"), "\(report.reason)")
         #expect(report.account == nil && report.actor == nil)
+        // Held events keep the time they happened, not the time the database took them.
+        let held = try SecurityEvents().list(account: "ohchr", kind: nil, since: nil, limit: 100, on: direct)
+            .filter { $0.reason.hasPrefix("during ") }
+        #expect(held.count == 5)
+        #expect(held.allSatisfy { $0.at < reachableAgain }, "\(held.map(\.at)) vs \(reachableAgain)")
     }
 }
