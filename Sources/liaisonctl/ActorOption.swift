@@ -18,9 +18,20 @@ struct ActorOption: ParsableArguments {
     )
     var actor: String?
 
+    /// The longest `--actor`, in characters: a name, not a document.
+    static let maxLength = 128
+
     func validate() throws {
-        if let actor = self.actor, actor.trimmingCharacters(in: .whitespaces).isEmpty {
+        guard let actor = self.actor else { return }
+        if actor.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--actor must not be empty")
+        }
+        if actor.count > Self.maxLength {
+            throw ValidationError("--actor must be at most \(Self.maxLength) characters")
+        }
+        // A newline or an escape sequence would forge rows or colours in `audit events` output.
+        if actor.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw ValidationError("--actor must not contain control characters (newlines, tabs, escapes)")
         }
     }
 

@@ -148,4 +148,14 @@ struct AdminAuditTests {
         let result = try await CLIDatabase.run(["account", "disable", "x", "--actor", " "])
         #expect(result.status == 64 && result.stderr.contains("--actor must not be empty"), "\(result)")
     }
+
+    /// An actor that could forge rows or colours in `audit events`, or swell every row of it.
+    @Test(arguments: [
+        ("evil\nTIME KIND fake", "control characters"), ("red\u{1B}[31m", "control characters"),
+        ("tab\there", "control characters"), (String(repeating: "a", count: 129), "at most 128 characters"),
+    ])
+    func anActorThatCouldForgeTheTrailIsAUsageError(actor: String, message: String) async throws {
+        let result = try await CLIDatabase.run(["account", "disable", "x", "--actor", actor])
+        #expect(result.status == 64 && result.stderr.contains(message), "\(result)")
+    }
 }
