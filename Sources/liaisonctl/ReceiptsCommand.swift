@@ -55,6 +55,10 @@ struct ReceiptsCommand: AsyncParsableCommand {
         } else {
             guard let seq = self.seq else { throw ValidationError("give a SEQ, or --pending --since TIME") }
             guard seq >= 1 else { throw ValidationError("SEQ must be at least 1, got \(seq)") }
+            // Filters of the listing would otherwise be ignored without a word.
+            guard self.topic == ">", self.since == nil, self.until == nil, self.prio == nil, self.limit == 10_000 else {
+                throw ValidationError("--topic, --since, --until, --prio and --limit go with --pending, not with a SEQ")
+            }
         }
     }
 

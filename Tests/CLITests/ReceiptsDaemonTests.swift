@@ -213,6 +213,34 @@ struct ReceiptsDaemonTests {
         await daemon.stop()
     }
 
+    @Test func twoThousandPipelinedReceiptsAreAllAnsweredAndOtherConnectionsAreServedMeanwhile() async throws {
+        let tokens = try await Self.accounts()
+        let daemon = try await Daemon(databaseURL: try CLIDatabase.currentURL())
+        defer { Task { await daemon.stop() } }
+        let publisher = try Self.client(daemon, "rchq", tokens)
+        let seq = try Self.publish(publisher, "net.flood.one", flash: false)
+        let flooder = try Self.client(daemon, "rchq", tokens)
+        let count = 2_000
+        // One write, nothing read yet: the daemon reads one RECEIPTS at a time and pauses reading.
+        try flooder.send(Array(String(repeating: "RECEIPTS \(seq)\r\n", count: count).utf8) + Array("PING\r\n".utf8))
+        // Meanwhile another connection authenticates and is answered.
+        let other = try Self.client(daemon, "rcth", tokens)
+        #expect(try other.command("PING") == "PONG")
+        var answered = 0
+        var refused: [String] = []
+        while let frame = try flooder.nextFrame(timeout: .seconds(60)), case .line(let line) = frame {
+            if line == "PONG" { break }
+            if line.hasPrefix("OK RECEIPTS \(seq) n=") {
+                answered += 1
+            } else if !line.hasPrefix("RCPT ") {
+                refused.append(line)
+            }
+        }
+        #expect(answered == count)
+        #expect(refused.isEmpty, "\(refused.prefix(3))")
+        await daemon.stop()
+    }
+
     @Test func receiptsOffRecordNothingEvenAtAGracefulStop() async throws {
         let tokens = try await Self.accounts()
         let connection = try CLIDatabase.connect()
@@ -256,6 +284,7 @@ struct ReceiptsDaemonTests {
             ["receipts", "--pending", "--since", "yesterday"],
             ["receipts", "--pending", "--since", "2026-12-01T00:00:00Z", "--prio", "loud"],
             ["receipts", "--pending", "--since", "2026-12-01T00:00:00Z", "--topic", "a.>.b"], ["receipts", "0"],
+            ["receipts", "5", "--topic", "hq.>"], ["receipts", "5", "--limit", "3"],
         ] {
             let result = try await CLIDatabase.run(arguments)
             #expect(result.status == 64, "\(arguments): \(result)")
