@@ -16,7 +16,9 @@ import ServiceLifecycle
 /// A batch whose connection broke or hung during its commit is *in doubt*: the writer looks its
 /// token up (``LiaisonStorage/resolveBatch(token:deadline:)``) before it commits anything else,
 /// so a batch that did commit is routed to live subscribers in seq order and never left
-/// unrouted (docs/ARCHITECTURE.md, "Publish path").
+/// unrouted (docs/ARCHITECTURE.md, "Publish path"). With no publish arriving it looks again by
+/// itself, every ``resolveRetryMilliseconds`` doubling to 1 s, so such a batch reaches live
+/// subscribers as soon as it is known to have committed, not only with the next publish.
 final class GroupCommitWriter: Service, Sendable {
     /// What one publish came to: its seq, and whether it repeated an `id` (then nothing was stored).
     struct Outcome: Sendable, Equatable {
@@ -41,6 +43,8 @@ final class GroupCommitWriter: Service, Sendable {
         var batcher: PublishBatcher<Reply>
         var committing = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// Counts waits, so a retry timer wakes only the wait it was started for.
+        var waits = 0
         var drainWaiters: [@Sendable () -> Void] = []
         var stopped = false
     }
@@ -50,6 +54,9 @@ final class GroupCommitWriter: Service, Sendable {
     private let logger: Logger
     private let dedupeWindowSeconds: Int64
     private let timeoutMilliseconds: Int64
+    /// The first pause (milliseconds, real time) before an idle writer looks up a batch in doubt
+    /// again; it doubles up to 1 s (or stays, if longer).
+    let resolveRetryMilliseconds: Int64
     /// Monotonic milliseconds: ``Monotonic/milliseconds()``, or a test's manual clock.
     private let clock: @Sendable () -> Int64
     /// Batch tokens: random high bits per daemon start, a counter below.
@@ -64,6 +71,8 @@ final class GroupCommitWriter: Service, Sendable {
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
     ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
     ///   - timeoutMilliseconds: A publish not confirmed within this is answered `ERR 503`.
+    ///   - resolveRetryMilliseconds: The first pause before an idle writer looks up a batch in
+    ///     doubt again (it doubles up to 1 s).
     ///   - clock: Monotonic milliseconds (tests drive deadlines with a manual one).
     init(
         storage: any LiaisonStorage,
@@ -73,6 +82,7 @@ final class GroupCommitWriter: Service, Sendable {
         maxBatchBytes: Int = 8 << 20,
         dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
         timeoutMilliseconds: Int64 = 5_000,
+        resolveRetryMilliseconds: Int64 = 250,
         clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() }
     ) {
         self.clock = clock
@@ -81,6 +91,7 @@ final class GroupCommitWriter: Service, Sendable {
         self.logger = logger
         self.dedupeWindowSeconds = dedupeWindowSeconds
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.resolveRetryMilliseconds = max(1, resolveRetryMilliseconds)
         self.tokens = NIOLockedValueBox(Int64.random(in: 1...(Int64.max >> 24)) << 20)
         self.state = NIOLockedValueBox(
             State(
@@ -142,10 +153,25 @@ final class GroupCommitWriter: Service, Sendable {
     private func commitLoop() async {
         var inDoubt: InDoubtBatch?
         await withGracefulShutdownHandler {
+            var pause = self.resolveRetryMilliseconds
             while true {
-                guard let batch = await self.nextBatch() else { break }
-                inDoubt = await self.commit(batch, after: inDoubt)
-                self.finishedBatch()
+                switch await self.nextBatch(retryAfter: inDoubt == nil ? nil : pause) {
+                case .stopped:
+                    return
+                case .batch(let batch):
+                    inDoubt = await self.commit(batch, after: inDoubt)
+                    self.finishedBatch()
+                    pause = self.resolveRetryMilliseconds
+                case .idle:
+                    // No publish for a while, and a batch still in doubt: look again, so a
+                    // batch that committed late is routed now, not with the next publish.
+                    if let doubt = inDoubt,
+                        await self.lookUp(doubt, until: self.clock() + self.timeoutMilliseconds) == .resolved
+                    {
+                        inDoubt = nil
+                    }
+                    pause = min(pause * 2, max(self.resolveRetryMilliseconds, 1_000))
+                }
             }
         } onGracefulShutdown: {
             self.stopTaking()
@@ -157,8 +183,19 @@ final class GroupCommitWriter: Service, Sendable {
         self.logger.info("writer stopped")
     }
 
-    /// Waits for publishes; `nil` once stopped with nothing left.
-    private func nextBatch() async -> [Pending]? {
+    /// What the commit loop does next.
+    private enum Next {
+        /// Commit these.
+        case batch([Pending])
+        /// Nothing came within the retry pause.
+        case idle
+        /// Stopped with nothing left.
+        case stopped
+    }
+
+    /// Waits for publishes, or (with `retryAfter`, milliseconds) at most about that long.
+    private func nextBatch(retryAfter: Int64?) async -> Next {
+        var waited = false
         while true {
             let now = self.clock()
             let (taken, expired, stopped) = self.state.withLockedValue { state -> ([Pending], [Pending], Bool) in
@@ -169,18 +206,38 @@ final class GroupCommitWriter: Service, Sendable {
             // Still queued at their deadline: never sent to the database, so certainly not stored.
             Self.answer(expired) { _ in .failure(.notStored("waited longer than the publish timeout for the database"))
             }
-            if !taken.isEmpty { return taken }
+            if !taken.isEmpty { return .batch(taken) }
             self.wakeDrainWaiters()
-            if stopped { return nil }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.state.withLockedValue { state -> Bool in
-                    if !state.batcher.isEmpty || state.stopped { return true }
-                    state.waiter = continuation
-                    return false
+            if stopped { return .stopped }
+            if waited && retryAfter != nil { return .idle }
+            await self.waitForPublishes(atMost: retryAfter)
+            waited = true
+        }
+    }
+
+    /// Sleeps until a publish is queued or the writer stops, or `milliseconds` pass.
+    private func waitForPublishes(atMost milliseconds: Int64?) async {
+        var timer: Task<Void, Never>?
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = self.state.withLockedValue { state -> Int? in
+                if !state.batcher.isEmpty || state.stopped { return nil }
+                state.waiter = continuation
+                state.waits &+= 1
+                return state.waits
+            }
+            guard let wait else { return continuation.resume() }
+            guard let milliseconds else { return }
+            timer = Task {
+                try? await Task.sleep(for: .milliseconds(milliseconds))
+                let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                    guard state.waits == wait else { return nil }
+                    defer { state.waiter = nil }
+                    return state.waiter
                 }
-                if resumeNow { continuation.resume() }
+                waiter?.resume()
             }
         }
+        timer?.cancel()
     }
 
     private func finishedBatch() {
@@ -286,30 +343,35 @@ final class GroupCommitWriter: Service, Sendable {
         while true {
             let remaining = deadline - self.clock()
             guard remaining > 0 else { return .unknown }
-            do {
-                let found = try await self.storage.resolveBatch(
-                    token: doubt.token,
-                    deadline: self.instant(deadline)
-                )
-                if let found {
-                    self.logger.notice(
-                        "interrupted batch had committed: routing it",
-                        metadata: ["batch.count": "\(doubt.batch.count)"]
-                    )
-                    self.deliver(doubt.batch, found)
-                } else {
-                    self.logger.notice(
-                        "interrupted batch had not committed",
-                        metadata: ["batch.count": "\(doubt.batch.count)"]
-                    )
-                    Self.answer(doubt.batch) { _ in .failure(.notStored("connection lost before commit")) }
-                }
-                return .resolved
-            } catch {
-                try? await Task.sleep(for: .milliseconds(min(pause, max(1, remaining))))
-                pause = min(pause * 2, 1_000)
-            }
+            if await self.lookUp(doubt, until: deadline) == .resolved { return .resolved }
+            try? await Task.sleep(for: .milliseconds(min(pause, max(1, remaining))))
+            pause = min(pause * 2, 1_000)
         }
+    }
+
+    /// Looks up a batch in doubt once (by `deadline`); a committed one is routed and answered,
+    /// an uncommitted one answered `not stored`; `.unknown` when the store did not answer.
+    private func lookUp(_ doubt: InDoubtBatch, until deadline: Int64) async -> Resolution {
+        let found: MessageLog.Appended?
+        do {
+            found = try await self.storage.resolveBatch(token: doubt.token, deadline: self.instant(deadline))
+        } catch {
+            return .unknown
+        }
+        if let found {
+            self.logger.notice(
+                "interrupted batch had committed: routing it",
+                metadata: ["batch.count": "\(doubt.batch.count)"]
+            )
+            self.deliver(doubt.batch, found)
+        } else {
+            self.logger.notice(
+                "interrupted batch had not committed",
+                metadata: ["batch.count": "\(doubt.batch.count)"]
+            )
+            Self.answer(doubt.batch) { _ in .failure(.notStored("connection lost before commit")) }
+        }
+        return .resolved
     }
 
     /// Fans a committed batch out and answers its publishers.

@@ -38,8 +38,15 @@ import Testing
         let clock = ManualClock()
         let loop = MultiThreadedEventLoopGroup.singleton.next()
 
-        /// - Parameter timeoutMilliseconds: The publish timeout, on ``clock``.
-        init(_ steps: [ScriptedStorage.Step], timeoutMilliseconds: Int64 = 1_500) throws {
+        /// - Parameters:
+        ///   - timeoutMilliseconds: The publish timeout, on ``clock``.
+        ///   - resolveRetryMilliseconds: The idle writer's first pause before it looks up a batch
+        ///     in doubt again (real time).
+        init(
+            _ steps: [ScriptedStorage.Step],
+            timeoutMilliseconds: Int64 = 1_500,
+            resolveRetryMilliseconds: Int64 = 250
+        ) throws {
             self.storage = ScriptedStorage(steps)
             let router = Router()
             self.collector = Collector(self.loop)
@@ -51,6 +58,7 @@ import Testing
                 router: router,
                 logger: logger,
                 timeoutMilliseconds: timeoutMilliseconds,
+                resolveRetryMilliseconds: resolveRetryMilliseconds,
                 clock: { [clock] in clock.milliseconds }
             )
         }
@@ -147,7 +155,8 @@ import Testing
     }
 
     @Test func anUnresolvableBatchIsAnsweredOutcomeUnknownAndResolvedBeforeTheNextCommits() async throws {
-        let rig = try Rig([.commitThenLoseConnection, .commit])
+        // No lookups of its own while idle: this is about the lookup before the next batch.
+        let rig = try Rig([.commitThenLoseConnection, .commit], resolveRetryMilliseconds: 3_600_000)
         rig.storage.setResolveFails(true)
         try await rig.running { () async throws in
             let first = try rig.submit(2, tag: "a")
@@ -168,6 +177,26 @@ import Testing
             #expect(try await next.seqs() == [3])
             #expect(try await Self.delivered(rig.collector, count: 3) == [1, 2, 3])
         }
+    }
+
+    @Test func aBatchInDoubtIsRoutedAsSoonAsItIsKnownCommittedWithoutAnotherPublish() async throws {
+        let rig = try Rig([.commitThenLoseConnection])
+        rig.storage.setResolveFails(true)
+        try await rig.running { () async throws in
+            let answers = try rig.submit(2)
+            try await rig.storage.wait { $0.resolveCalls >= 1 }
+            rig.clock.set(2_000)
+            #expect(try await answers.all() == [.failure(.outcomeUnknown), .failure(.outcomeUnknown)])
+            // The writer keeps looking by itself while the store cannot answer...
+            let calls = rig.storage.resolveCalls
+            try await rig.storage.wait { $0.resolveCalls >= calls + 2 }
+            #expect(rig.storage.resolveCalls >= calls + 2)
+            #expect(rig.collector.delivered.isEmpty)
+            // ...and routes the committed batch once it can, though nothing else was published.
+            rig.storage.setResolveFails(false)
+            #expect(try await Self.delivered(rig.collector, count: 2) == [1, 2])
+        }
+        #expect(rig.storage.appendCalls.count == 1)
     }
 
     @Test func publishesStillQueuedAtTheirDeadlineAreAnsweredNotStored() async throws {
