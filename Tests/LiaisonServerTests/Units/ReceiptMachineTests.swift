@@ -180,4 +180,53 @@ import Testing
         #expect(Self.ask(&h, answer: .success(nil)) == ["ERR 404 no message with seq 9"])
         #expect(H.written(h.send("RECEIPTS x")).first?.hasPrefix("ERR 400") == true)
     }
+
+    private static func receiptsReads(_ actions: [SessionAction]) -> [(OutboundQueue<OutboundFrame>.Ticket, Int64)] {
+        H.storeRequests(actions).compactMap {
+            if case .receipts(let ticket, let seq) = $0 { return (ticket, seq) }
+            return nil
+        }
+    }
+
+    @Test func pipelinedReceiptsAreReadOneAtATimeAndAnsweredInOrderWithReadingPaused() {
+        var h = Self.harness()
+        h.authenticate("office")
+        var asked: [SessionAction] = []
+        for seq in 1...40 { asked += h.send("RECEIPTS \(seq)") }
+        asked += h.send("PING")
+        // One store read in flight; the rest wait, and reading pauses once too many wait.
+        var reads = Self.receiptsReads(asked)
+        #expect(reads.map(\.1) == [1])
+        #expect(asked.filter { $0 == .setReading(false) }.count == 1)
+        #expect(H.written(asked).isEmpty, "nothing may overtake the first RECEIPTS reply")
+        var written: [String] = []
+        var order: [Int64] = []
+        var resumed = false
+        while let (ticket, seq) = reads.first {
+            order.append(seq)
+            let answered = h.machine.storeAnswered(.receipts(ticket: ticket, seq: seq, .success(nil)), now: h.now)
+            written += H.written(answered)
+            resumed = resumed || answered.contains(.setReading(true))
+            reads = Self.receiptsReads(answered)
+            #expect(reads.count <= 1)
+        }
+        #expect(order == Array(1...40))
+        #expect(written == (1...40).map { "ERR 404 no message with seq \($0)" } + ["PONG"])
+        #expect(resumed)
+    }
+
+    @Test func noFurtherReceiptsAreReadWhileTheClientReadsNoReplies() {
+        var h = Self.harness()
+        h.authenticate("office")
+        guard let (ticket, seq) = Self.receiptsReads(h.send("RECEIPTS 1") + h.send("RECEIPTS 2")).first else {
+            Issue.record("RECEIPTS asked the store nothing")
+            return
+        }
+        _ = h.machine.writabilityChanged(false, now: h.now)
+        h.machine.observe(writable: false)
+        let answered = h.machine.storeAnswered(.receipts(ticket: ticket, seq: seq, .success(nil)), now: h.now)
+        #expect(H.written(answered) == ["ERR 404 no message with seq 1"])
+        #expect(Self.receiptsReads(answered).isEmpty, "the socket is above its high-water mark")
+        #expect(Self.receiptsReads(h.machine.writabilityChanged(true, now: h.now)).map(\.1) == [2])
+    }
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import LiaisonCore
 import LiaisonStore
 
@@ -102,18 +103,37 @@ extension SessionStateMachine {
     // MARK: RECEIPTS
 
     /// `RECEIPTS <seq>`: the reply waits for the store, in command order.
+    ///
+    /// One store read per connection at a time: later ones wait in ``receiptsWaiting`` (their
+    /// reply slots reserved, so every command is still answered in order), and past
+    /// ``maxWaitingReceipts`` reading pauses, so a client that pipelines `RECEIPTS` faster than
+    /// the store answers holds neither the shared storage executor nor memory.
     mutating func askReceipts(seq: Int64) {
-        let ticket = self.outbound.reserve()
-        self.emit(.store(.receipts(ticket: ticket, seq: seq)))
+        self.receiptsWaiting.append(PendingReceipts(ticket: self.outbound.reserve(), seq: seq))
+        self.readNextReceipts()
+    }
+
+    /// Starts the next waiting `RECEIPTS` read: when none is in flight and the socket is below
+    /// its high-water mark (a client that reads nothing gets no more replies queued; the stall
+    /// timer closes it). Called again by each answer and when the socket drains.
+    mutating func readNextReceipts() {
+        guard !self.receiptsReading, self.writable, self.phase != .closed,
+            let next = self.receiptsWaiting.popFirst()
+        else { return }
+        self.receiptsReading = true
+        self.emit(.store(.receipts(ticket: next.ticket, seq: next.seq)))
     }
 
     /// The store answered `RECEIPTS`: the publisher of the message or an admin gets one `RCPT`
-    /// line per account and `OK RECEIPTS <seq> n=<count>`; anyone else `ERR 403`.
+    /// line per account and `OK RECEIPTS <seq> n=<count>`; anyone else `ERR 403`. The next
+    /// waiting `RECEIPTS` is read then.
     mutating func receiptsArrived(
         ticket: OutboundQueue<OutboundFrame>.Ticket,
         seq: Int64,
         _ result: Result<ReceiptReport?, StoreError>
     ) {
+        self.receiptsReading = false
+        defer { self.readNextReceipts() }
         let report: ReceiptReport
         switch result {
         case .failure(let error):
@@ -141,4 +161,10 @@ extension SessionStateMachine {
         return
             "RCPT \(receipt.account) \(receipt.status) delivered=\(delivered) acked=\(acked) entitled=\(receipt.entitled ? "yes" : "no") via=\(via)"
     }
+}
+
+/// A `RECEIPTS` waiting for its store read: its reply slot and the seq asked about.
+struct PendingReceipts: Equatable {
+    var ticket: OutboundQueue<OutboundFrame>.Ticket
+    var seq: Int64
 }

@@ -51,6 +51,9 @@ struct SessionStateMachine {
     /// Deferred frames past this many pause reading, so a pipeline behind a slow `AUTH` cannot
     /// grow memory without bound.
     static let maxDeferred = 256
+    /// `RECEIPTS` waiting for their store read past this many pause reading (one read is in
+    /// flight per connection; ``SessionStateMachine/askReceipts(seq:)``).
+    static let maxWaitingReceipts = 16
     /// How often the ack timer runs, in milliseconds.
     static let ackTickMilliseconds: Int64 = 100
     /// Every this many ack ticks, durable consumers look for dead letters an admin asked to replay.
@@ -91,6 +94,10 @@ struct SessionStateMachine {
     var stallTimerRunning = false
     /// A progress record is being written; the next waits for it.
     var progressInFlight = false
+    /// `RECEIPTS` read from the client whose store read has not started, in command order.
+    var receiptsWaiting = Deque<PendingReceipts>()
+    /// A `RECEIPTS` store read is in flight; the next waits for its answer.
+    var receiptsReading = false
     /// Page reads that failed, by subscription serial, waiting for their retry timer.
     var retryPages: [UInt64: (sid: String, request: PageRequest)] = [:]
     /// Whether reading is on, as last told to the handler.
@@ -192,6 +199,7 @@ struct SessionStateMachine {
                 self.emit(.cancelTimer(.stall))
             }
             self.resumeCatchUps(now: now)
+            self.readNextReceipts()
         } else if !self.stallTimerRunning, self.phase != .closed {
             // Slow readers are fine (they catch up from the log); one that reads nothing at all
             // for the whole timeout holds a connection for nobody.
@@ -305,7 +313,8 @@ struct SessionStateMachine {
             switch self.phase {
             case .closing, .draining, .closed: false
             case .authenticating, .opening: self.deferred.count < Self.maxDeferred
-            case .awaitingAuth, .authenticated: !self.publishPaused
+            case .awaitingAuth, .authenticated:
+                !self.publishPaused && self.receiptsWaiting.count < Self.maxWaitingReceipts
             }
         if wantsReading != self.reading, self.phase != .closed || !wantsReading {
             self.reading = wantsReading
