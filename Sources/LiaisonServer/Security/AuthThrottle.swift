@@ -5,6 +5,9 @@ import NIOConcurrencyHelpers
 /// After `freeFailures` failures within the window, each further attempt must wait a delay that
 /// doubles per failure (from `baseDelayMilliseconds`), and past `lockoutFailures` the key is
 /// refused outright (`ERR 429`) until `lockoutMilliseconds` have passed since the last failure.
+/// A delay of `longestDelayMilliseconds` or more (the auth timeout: the client cannot wait that
+/// long before its connection is closed) is refused at once the same way: the delay only grows
+/// until the record is forgotten, so no attempt before then could be checked in time.
 /// A success clears the account's and the address's record. Times are monotonic milliseconds.
 final class AuthThrottle: Sendable {
     struct Policy: Sendable {
@@ -12,6 +15,9 @@ final class AuthThrottle: Sendable {
         var baseDelayMilliseconds: Int64 = 250
         var lockoutFailures = 10
         var lockoutMilliseconds: Int64 = 15 * 60 * 1000
+        /// Delays from this many milliseconds on are refused instead (`limits.authTimeoutMs`;
+        /// `.max`: never).
+        var longestDelayMilliseconds: Int64 = .max
     }
 
     /// What to do with an `AUTH` attempt.
@@ -51,13 +57,17 @@ final class AuthThrottle: Sendable {
                     records[key] = nil
                     continue
                 }
+                let lockoutEnds = record.lastFailure + self.policy.lockoutMilliseconds - now
                 if record.failures >= self.policy.lockoutFailures {
-                    let wait = record.lastFailure + self.policy.lockoutMilliseconds - now
-                    return .refuse(retryAfterMilliseconds: wait)
+                    return .refuse(retryAfterMilliseconds: lockoutEnds)
                 }
                 if record.failures >= self.policy.freeFailures {
                     let doublings = min(record.failures - self.policy.freeFailures, 12)
                     let delay = self.policy.baseDelayMilliseconds << doublings
+                    // The auth timeout would fire first and answer `ERR 401 no AUTH within …`.
+                    if delay >= self.policy.longestDelayMilliseconds {
+                        return .refuse(retryAfterMilliseconds: lockoutEnds)
+                    }
                     if case .delay(let current) = worst, current >= delay { continue }
                     worst = .delay(delay)
                 }

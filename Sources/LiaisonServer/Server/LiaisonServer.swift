@@ -136,7 +136,9 @@ public final class LiaisonServer: Service, Sendable {
                         freeFailures: limits.authFreeFailures,
                         baseDelayMilliseconds: limits.authBaseDelayMilliseconds,
                         lockoutFailures: limits.authLockoutFailures,
-                        lockoutMilliseconds: limits.authLockoutMilliseconds
+                        lockoutMilliseconds: limits.authLockoutMilliseconds,
+                        longestDelayMilliseconds: limits.authTimeoutMilliseconds > 0
+                            ? limits.authTimeoutMilliseconds : .max
                     )
                 ),
                 publishRate: RateLimiter(ratePerSecond: limits.publishRatePerSecond, burst: limits.publishBurst),

@@ -40,4 +40,35 @@ import Testing
         // The lockout ends after its time.
         #expect(throttle.verdict(address: "10.0.0.2", account: "anyone", now: 70_000) == .proceed)
     }
+
+    /// The defaults, with the daemon's default auth timeout (10 s) as the longest delay.
+    static let daemonDefaults = AuthThrottle.Policy(longestDelayMilliseconds: 10_000)
+
+    @Test func aDelayTheAuthTimeoutWouldCutShortIsRefusedAtOnceUntilTheRecordIsForgotten() {
+        let throttle = AuthThrottle(policy: Self.daemonDefaults)
+        // Nine wrong AUTHs from one address, one every 0.5 s, the last at 4 000 ms.
+        for i in 0..<9 {
+            let now = Int64(i) * 500
+            if case .refuse = throttle.verdict(address: "127.0.0.1", account: "ohchr", now: now) {
+                Issue.record("attempt \(i + 1) was refused")
+            }
+            throttle.failed(address: "127.0.0.1", account: "ohchr", now: now)
+        }
+        // The 9th waited 250 ms << 5 = 8 s: still inside the 10 s auth timeout.
+        #expect(throttle.verdict(address: "127.0.0.2", account: "iom", now: 0) == .proceed)
+        // The next would wait 16 s, past the auth timeout: refused now, for the rest of the
+        // lockout time, whichever account from that address and that account from anywhere.
+        let lockout = Self.daemonDefaults.lockoutMilliseconds
+        let refused = AuthThrottle.Verdict.refuse(retryAfterMilliseconds: 4_000 + lockout - 4_500)
+        #expect(throttle.verdict(address: "127.0.0.1", account: "ohchr", now: 4_500) == refused)
+        #expect(throttle.verdict(address: "127.0.0.1", account: "iom", now: 4_500) == refused)
+        #expect(throttle.verdict(address: "10.9.9.9", account: "ohchr", now: 4_500) == refused)
+        #expect(throttle.verdict(address: "127.0.0.1", account: "iom", now: 4_000 + lockout) == .proceed)
+    }
+
+    @Test func withoutAnAuthTimeoutLongDelaysAreWaitedOut() {
+        let throttle = AuthThrottle(policy: AuthThrottle.Policy())
+        for i in 0..<9 { throttle.failed(address: "127.0.0.1", account: "ohchr", now: Int64(i)) }
+        #expect(throttle.verdict(address: "127.0.0.1", account: "ohchr", now: 9) == .delay(250 << 6))
+    }
 }

@@ -13,6 +13,8 @@ final class FakePolicy: SessionPolicy {
     var publishAllowed = true
     var claimedDurables: Set<String> = []
     var connections = 1
+    /// When set, `AUTH` verdicts and outcomes go to this real throttle instead of ``verdict``.
+    var throttle: AuthThrottle?
 
     func permissions(_ account: String) -> Permissions? {
         self.rules[account]
@@ -25,9 +27,15 @@ final class FakePolicy: SessionPolicy {
             )
     }
     func remember(_ account: String, _ permissions: Permissions) {}
-    func authVerdict(address: String, account: String, now: Int64) -> AuthThrottle.Verdict { self.verdict }
-    func authSucceeded(address: String, account: String) {}
-    func authFailed(address: String, account: String, now: Int64) {}
+    func authVerdict(address: String, account: String, now: Int64) -> AuthThrottle.Verdict {
+        self.throttle?.verdict(address: address, account: account, now: now) ?? self.verdict
+    }
+    func authSucceeded(address: String, account: String) {
+        self.throttle?.succeeded(address: address, account: account)
+    }
+    func authFailed(address: String, account: String, now: Int64) {
+        self.throttle?.failed(address: address, account: account, now: now)
+    }
     func takePublishToken(_ account: String, now: Int64) -> Bool { self.publishAllowed }
     func claimDurable(account: String, name: String) -> Bool { self.claimedDurables.insert(name).inserted }
     func claimAccount(_ account: String, limit: Int) -> Bool { true }
