@@ -23,28 +23,43 @@ public struct Permissions: Sendable, Equatable {
     public var rules: [AccessRule]
     /// The most sensitive classification the account may read or publish.
     public var clearance: Classification
+    /// The account's role when these were loaded: an admin may read every message's receipts.
+    /// Reloaded with the rules, so a demotion reaches live connections too.
+    public var role: AccountRole
+    /// Whether the account was enabled when these were loaded; a disabled account's live
+    /// connections may do nothing (``disabled``).
+    public var enabled: Bool
 
     /// Creates permissions.
     ///
     /// - Parameters:
     ///   - rules: Allow and deny rules for both actions.
     ///   - clearance: The most sensitive classification the account may read or publish.
-    public init(rules: [AccessRule], clearance: Classification) {
+    ///   - role: The account's role; `.member` unless given.
+    ///   - enabled: Whether the account is enabled; `true` unless given.
+    public init(rules: [AccessRule], clearance: Classification, role: AccountRole = .member, enabled: Bool = true) {
         self.rules = rules
         self.clearance = clearance
+        self.role = role
+        self.enabled = enabled
     }
 
-    /// Allow publishing and subscribing to every topic, cleared for everything: what admins get.
+    /// Allow publishing and subscribing to every topic, cleared for everything, role admin: what
+    /// admins get.
     public static let everything = Permissions(
         rules: [
             AccessRule(action: .publish, effect: .allow, pattern: Self.anyTopic),
             AccessRule(action: .subscribe, effect: .allow, pattern: Self.anyTopic),
         ],
-        clearance: .strictlyConfidential
+        clearance: .strictlyConfidential,
+        role: .admin
     )
 
     /// No rules, cleared for public messages only: refuses every publish and subscription.
     public static let nothing = Permissions(rules: [], clearance: .public)
+
+    /// A disabled, unknown or not loaded account: no rules, no admin role, nothing at all.
+    public static let disabled = Permissions(rules: [], clearance: .public, enabled: false)
 
     // `>` is a valid pattern, so this never traps.
     private static let anyTopic = try! TopicPattern(">")

@@ -129,7 +129,7 @@ public struct AccessRules: Sendable {
         }
     }
 
-    /// The account's permissions: its rules and its clearance, in one round trip.
+    /// The account's permissions: its rules, its clearance and its role, in one round trip.
     ///
     /// A disabled account still gets its permissions here; refusing it is authentication's job.
     ///
@@ -142,7 +142,7 @@ public struct AccessRules: Sendable {
         try storeCall {
             let result = try connection.query(
                 """
-                SELECT a.clearance, r.action, r.effect, r.pattern
+                SELECT a.clearance, r.action, r.effect, r.pattern, a.role
                 FROM accounts a LEFT JOIN access_rules r ON r.account = a.name
                 WHERE a.name = $1
                 ORDER BY r.action, r.effect, r.pattern COLLATE "C"
@@ -155,7 +155,8 @@ public struct AccessRules: Sendable {
             for row in 0..<result.rowCount where try result.decode(String?.self, row: row, column: 1) != nil {
                 rules.append(try Self.decodeRule(result, row: row, firstColumn: 1))
             }
-            return Permissions(rules: rules, clearance: Classification(rawValue: clearanceText) ?? .public)
+            let role = AccountRole(rawValue: try result.decode(String.self, row: 0, column: 4)) ?? .member
+            return Permissions(rules: rules, clearance: Classification(rawValue: clearanceText) ?? .public, role: role)
         }
     }
 

@@ -82,6 +82,17 @@ struct ReceiptsDaemonTests {
         return out
     }
 
+    /// Sends `RECEIPTS <seq>` and returns its whole answer: the `RCPT` lines, then the reply.
+    private static func receipts(_ client: ProcessClient, _ seq: Int64) throws -> [String] {
+        try client.send(line: "RECEIPTS \(seq)")
+        var lines: [String] = []
+        while let frame = try client.nextFrame(timeout: .seconds(10)), case .line(let line) = frame {
+            lines.append(line)
+            if !line.hasPrefix("RCPT ") { break }
+        }
+        return lines
+    }
+
     private static func wait(
         until condition: () async throws -> Bool,
         _ what: String
@@ -137,12 +148,7 @@ struct ReceiptsDaemonTests {
             #expect(try await Self.cliStatuses(seq) == want, "seq \(seq)")
             #expect(try Self.sqlStatuses(seq) == want, "seq \(seq)")
             // The publisher asks over TCP: one RCPT line per account, then OK.
-            try publisher.send(line: "RECEIPTS \(seq)")
-            var lines: [String] = []
-            while let frame = try publisher.nextFrame(timeout: .seconds(10)), case .line(let line) = frame {
-                lines.append(line)
-                if !line.hasPrefix("RCPT ") { break }
-            }
+            let lines = try Self.receipts(publisher, seq)
             #expect(lines.last == "OK RECEIPTS \(seq) n=4", "\(lines)")
             var tcp: [String: String] = [:]
             for line in lines.dropLast() {
@@ -238,6 +244,32 @@ struct ReceiptsDaemonTests {
         }
         #expect(answered == count)
         #expect(refused.isEmpty, "\(refused.prefix(3))")
+        await daemon.stop()
+    }
+
+    @Test func aDisabledAdminsLiveConnectionLosesTheAdminView() async throws {
+        let tokens = try await Self.accounts()
+        let added = try await CLIDatabase.run(["account", "add", "rcadmin", "--kind", "entity", "--role", "admin"])
+        try #require(added.status == 0 || added.stderr.contains("already exists"), "\(added)")
+        try #require(try await CLIDatabase.run(["account", "enable", "rcadmin"]).status == 0)
+        let issued = try await CLIDatabase.run(["token", "issue", "rcadmin"])
+        try #require(issued.status == 0, "\(issued)")
+        let daemon = try await Daemon(databaseURL: try CLIDatabase.currentURL())
+        defer { Task { await daemon.stop() } }
+        let seq = try Self.publish(try Self.client(daemon, "rchq", tokens), "net.admin.one", flash: false)
+        let admin = try ProcessClient(port: daemon.port)
+        try admin.authenticate(account: "rcadmin", token: try #require(issued.lines.first))
+        #expect(try Self.receipts(admin, seq).last?.hasPrefix("OK RECEIPTS \(seq) n=") == true)
+        try #require(try await CLIDatabase.run(["account", "disable", "rcadmin"]).status == 0)
+        var reply = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            reply = try Self.receipts(admin, seq).last ?? ""
+            if reply.hasPrefix("ERR 403 ") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(reply == "ERR 403 account rcadmin is disabled")
+        #expect(try await CLIDatabase.run(["account", "enable", "rcadmin"]).status == 0)
         await daemon.stop()
     }
 

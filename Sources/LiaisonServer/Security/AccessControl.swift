@@ -7,7 +7,8 @@ import NIOConcurrencyHelpers
 ///
 /// Loaded when an account authenticates; a poll of the store's access version (one tiny query
 /// per second) reloads every cached account when an admin changed rules or clearances, so a
-/// `liaisonctl acl revoke` takes effect on live connections within about a second.
+/// `liaisonctl acl revoke`, an `account disable` or a change of role takes effect on live
+/// connections within about a second.
 final class AccessControl: Sendable {
     private struct State {
         var permissions: [String: Permissions] = [:]
@@ -52,7 +53,7 @@ final class AccessControl: Sendable {
             self.state.withLockedValue { state in
                 if let fresh {
                     for (account, permissions) in fresh {
-                        state.permissions[account] = permissions ?? Permissions(rules: [], clearance: .public)
+                        state.permissions[account] = permissions ?? .disabled
                     }
                     if state.version >= 0 { self.logger.info("access rules changed: reloaded") }
                 }

@@ -229,4 +229,42 @@ import Testing
         #expect(Self.receiptsReads(answered).isEmpty, "the socket is above its high-water mark")
         #expect(Self.receiptsReads(h.machine.writabilityChanged(true, now: h.now)).map(\.1) == [2])
     }
+
+    @Test func theAdminViewFollowsTheCurrentRoleAndADisabledAccountSeesNothing() {
+        var h = Self.harness()
+        h.policy.rules["netadmin"] = .everything
+        h.authenticate("netadmin")
+        let others = Self.report(publisher: "undp")
+        #expect(Self.ask(&h, answer: .success(others)).last == "OK RECEIPTS 9 n=2")
+        // An import demotes netadmin to member (its rules stay): the access poll reloads the role.
+        h.policy.rules["netadmin"] = Permissions(
+            rules: Permissions.everything.rules,
+            clearance: .strictlyConfidential,
+            role: .member
+        )
+        let refusal = "ERR 403 only the publisher of seq 9 or an admin may see its receipts"
+        #expect(Self.ask(&h, answer: .success(others)) == [refusal])
+        // Asked as admin, disabled before the store answered: the answer is refused.
+        h.policy.rules["netadmin"] = .everything
+        let asked = Self.receiptsReads(h.send("RECEIPTS 9"))
+        h.policy.rules["netadmin"] = .disabled
+        guard let (ticket, seq) = asked.first else {
+            Issue.record("RECEIPTS asked the store nothing")
+            return
+        }
+        let late = h.machine.storeAnswered(.receipts(ticket: ticket, seq: seq, .success(others)), now: h.now)
+        #expect(H.written(late) == ["ERR 403 account netadmin is disabled"])
+        // Disabled: refused at once without a read, even for its own messages.
+        let now = h.send("RECEIPTS 9")
+        #expect(Self.receiptsReads(now).isEmpty)
+        #expect(H.written(now) == ["ERR 403 account netadmin is disabled"])
+    }
+
+    @Test func aDisabledPublisherNoLongerSeesItsOwnMessagesReceipts() {
+        var h = Self.harness()
+        h.authenticate("office")
+        #expect(Self.ask(&h, answer: .success(Self.report(publisher: "office"))).last == "OK RECEIPTS 9 n=2")
+        h.policy.rules["office"] = .disabled
+        #expect(H.written(h.send("RECEIPTS 9")) == ["ERR 403 account office is disabled"])
+    }
 }

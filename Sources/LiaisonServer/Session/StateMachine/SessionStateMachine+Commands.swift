@@ -66,10 +66,11 @@ extension SessionStateMachine {
         return false
     }
 
-    /// The account's current permissions (reloaded within a second of an admin's change).
+    /// The account's current permissions, role and enabled state (reloaded within a second of an
+    /// admin's change); ``Permissions/disabled`` when not authenticated or not loaded.
     var permissions: Permissions {
-        guard let name = self.account?.name else { return Permissions(rules: [], clearance: .public) }
-        return self.policy.permissions(name) ?? Permissions(rules: [], clearance: .public)
+        guard let name = self.account?.name else { return .disabled }
+        return self.policy.permissions(name) ?? .disabled
     }
 
     // MARK: PUB

@@ -108,7 +108,10 @@ extension SessionStateMachine {
     /// reply slots reserved, so every command is still answered in order), and past
     /// ``maxWaitingReceipts`` reading pauses, so a client that pipelines `RECEIPTS` faster than
     /// the store answers holds neither the shared storage executor nor memory.
+    ///
+    /// A disabled account is refused at once, without a read.
     mutating func askReceipts(seq: Int64) {
+        guard self.permissions.enabled else { return self.send(self.receiptsRefusal(seq)) }
         self.receiptsWaiting.append(PendingReceipts(ticket: self.outbound.reserve(), seq: seq))
         self.readNextReceipts()
     }
@@ -125,8 +128,10 @@ extension SessionStateMachine {
     }
 
     /// The store answered `RECEIPTS`: the publisher of the message or an admin gets one `RCPT`
-    /// line per account and `OK RECEIPTS <seq> n=<count>`; anyone else `ERR 403`. The next
-    /// waiting `RECEIPTS` is read then.
+    /// line per account and `OK RECEIPTS <seq> n=<count>`; anyone else `ERR 403`. Decided on the
+    /// account's current access (as the access poll last loaded it), not on the role it had at
+    /// `AUTH`: a disabled account sees nothing and a demoted admin only its own messages' receipts.
+    /// The next waiting `RECEIPTS` is read then.
     mutating func receiptsArrived(
         ticket: OutboundQueue<OutboundFrame>.Ticket,
         seq: Int64,
@@ -143,14 +148,23 @@ extension SessionStateMachine {
         case .success(let found?):
             report = found
         }
-        guard let account = self.account, account.name == report.publisher || account.role == .admin else {
-            let reason = "only the publisher of seq \(seq) or an admin may see its receipts"
-            self.emit(.log(.notice, "refused: \(reason)"))
-            return self.fill(ticket, ProtocolError(.forbidden, reason).replyLine)
-        }
+        let access = self.permissions
+        guard let account = self.account, access.enabled, account.name == report.publisher || access.role == .admin
+        else { return self.fill(ticket, self.receiptsRefusal(seq)) }
         var lines = report.recipients.map(Self.receiptLine)
         lines.append("OK RECEIPTS \(seq) n=\(report.recipients.count)")
         self.release(self.outbound.fill(ticket, with: .lines(lines)))
+    }
+
+    /// The `ERR 403` line for `RECEIPTS <seq>` (logged): the account is disabled, or neither the
+    /// publisher nor an admin.
+    private mutating func receiptsRefusal(_ seq: Int64) -> String {
+        let reason =
+            self.permissions.enabled
+            ? "only the publisher of seq \(seq) or an admin may see its receipts"
+            : "account \(self.account?.name ?? "") is disabled"
+        self.emit(.log(.notice, "refused: \(reason)"))
+        return ProtocolError(.forbidden, reason).replyLine
     }
 
     /// `RCPT <account> <status> delivered=<time|-> acked=<time|-> entitled=<yes|no> via=<list|->`.
