@@ -97,12 +97,15 @@ import Testing
             self.results.withLockedValue { $0[index] = result }
         }
 
-        /// Waits (up to 30 s) until every publish is answered.
+        /// Waits (up to 60 s) until every publish is answered. It looks once more after the
+        /// deadline: on a loaded 2-core CI machine this task can be resumed late, and an answer
+        /// that came meanwhile is still the writer's answer.
         func all() async throws -> [Result<GroupCommitWriter.Outcome, PublishFailure>] {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while ContinuousClock.now < deadline {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
                 let results = self.results.withLockedValue { $0 }
                 if results.allSatisfy({ $0 != nil }) { return results.map { $0! } }
+                if ContinuousClock.now >= deadline { break }
                 try await Task.sleep(for: .milliseconds(10))
             }
             Issue.record("not every publish was answered")
@@ -115,9 +118,9 @@ import Testing
         }
     }
 
-    /// Waits (up to 30 s) until the collector holds `count` seqs.
+    /// Waits (up to 60 s) until the collector holds `count` seqs.
     static func delivered(_ collector: Collector, count: Int) async throws -> [Int64] {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while collector.delivered.count < count && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -58,9 +58,9 @@ final class ScriptedStorage: LiaisonStorage {
         blocked?.resume()
     }
 
-    /// Waits (up to 30 s) until `condition` holds for this store.
+    /// Waits (up to 60 s) until `condition` holds for this store.
     func wait(until condition: (ScriptedStorage) -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while !condition(self) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
