@@ -114,7 +114,8 @@ public final class LiaisonServer: Service, Sendable {
             logger: self.logger,
             maxBatchCount: configuration.maxBatchCount,
             dedupeWindowSeconds: configuration.dedupeWindowSeconds,
-            timeoutMilliseconds: configuration.publishTimeoutMilliseconds
+            timeoutMilliseconds: configuration.publishTimeoutMilliseconds,
+            monitor: self.counters.commits
         )
         let limits = configuration.limits
         let shared = SessionContext(
@@ -159,7 +160,14 @@ public final class LiaisonServer: Service, Sendable {
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
                 .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
-            ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices() + [
+            ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices()
+                + MetricsServices.make(
+                    configuration: configuration,
+                    storage: storage,
+                    group: self.group,
+                    counters: self.counters,
+                    logger: self.logger
+                ) { self.boundAddresses.withLockedValue { $0.flatMap { $0.plaintext ?? $0.tls } } } + [
                 .init(
                     service: listeners,
                     successTerminationBehavior: .gracefullyShutdownGroup,

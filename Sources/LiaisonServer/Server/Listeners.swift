@@ -83,6 +83,7 @@ struct Listeners: Service {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                         try sync.addHandler(PeerIdentityHandler())
                     }
+                    try sync.addHandler(ByteCountingHandler(counters: shared.counters))
                     try sync.addHandler(
                         IdleStateHandler(readTimeout: .milliseconds(limits.pingIntervalMilliseconds))
                     )

@@ -63,6 +63,8 @@ final class GroupCommitWriter: Service, Sendable {
     private let tokens: NIOLockedValueBox<Int64>
     // Safe to share: the queue is guarded by this lock.
     private let state: NIOLockedValueBox<State>
+    /// Told of each append's start and end (commit latency, batch size, readiness).
+    let monitor: CommitMonitor
 
     /// - Parameters:
     ///   - storage: Where batches are appended.
@@ -74,6 +76,7 @@ final class GroupCommitWriter: Service, Sendable {
     ///   - resolveRetryMilliseconds: The first pause before an idle writer looks up a batch in
     ///     doubt again (it doubles up to 1 s).
     ///   - clock: Monotonic milliseconds (tests drive deadlines with a manual one).
+    ///   - monitor: Told of each append's start and end.
     init(
         storage: any LiaisonStorage,
         router: Router,
@@ -83,9 +86,11 @@ final class GroupCommitWriter: Service, Sendable {
         dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
         timeoutMilliseconds: Int64 = 5_000,
         resolveRetryMilliseconds: Int64 = 250,
-        clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() }
+        clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() },
+        monitor: CommitMonitor = CommitMonitor()
     ) {
         self.clock = clock
+        self.monitor = monitor
         self.storage = storage
         self.router = router
         self.logger = logger
@@ -288,6 +293,7 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func append(_ batch: [Pending], deadline: Int64) async -> InDoubtBatch? {
         let token = self.nextToken()
+        let monitored = self.monitor.started()
         do {
             let appended = try await self.storage.append(
                 batch.map(\.message),
@@ -295,9 +301,11 @@ final class GroupCommitWriter: Service, Sendable {
                 dedupeWindowSeconds: self.dedupeWindowSeconds,
                 deadline: self.instant(deadline)
             )
+            self.monitor.finished(monitored, messages: batch.count, succeeded: true)
             self.deliver(batch, appended)
             return nil
         } catch {
+            self.monitor.finished(monitored, messages: batch.count, succeeded: false)
             let error = StoreError.wrap(error)
             if error.outcomeUnknown {
                 self.logger.warning(

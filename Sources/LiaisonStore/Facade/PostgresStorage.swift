@@ -19,6 +19,8 @@ public final class PostgresStorage: LiaisonStorage {
     private let sealer: PostgresWorker
     /// The longest any call other than ``append(_:token:dedupeWindowSeconds:deadline:)`` waits, in milliseconds.
     public let callTimeoutMilliseconds: Int64
+    /// Counts every thread's connection attempts (``connectionStatistics``).
+    let connects: ConnectionAttempts
 
     /// Starts the storage threads; connections open lazily, at first use, and again after a failure.
     ///
@@ -28,7 +30,9 @@ public final class PostgresStorage: LiaisonStorage {
     ///   - timeouts: Connect, statement and call deadlines, and TCP keepalive settings.
     public init(databaseURL: String, readPoolSize: Int, timeouts: DatabaseTimeouts = .init()) {
         let options = timeouts.connectionOptions
-        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL, options: options) }
+        let connects = ConnectionAttempts()
+        self.connects = connects
+        let connect = connects.counting { try Connection(databaseURL, options: options) }
         self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
         self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
         self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)

@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The metrics and health HTTP listener as a `Service`, on an address of its own (never the
+/// client port): `/metrics`, `/healthz`, `/readyz`, GET only (docs/OPERATIONS.md, "Metrics").
+///
+/// Malformed requests get NIOHTTP1's `400` and a close; unknown paths `404`; other methods `405`.
+struct MetricsEndpoint: Service {
+    let host: String
+    let port: Int
+    let group: any EventLoopGroup
+    let logger: Logger
+    /// Computes the answer to a route (may ask the database: runs off the event loop).
+    let answer: @Sendable (MetricsRoute) async -> HTTPAnswer
+    /// Told the bound address (port 0 picks one).
+    let announce: @Sendable (SocketAddress) -> Void
+
+    func run() async throws {
+        let answer = self.answer
+        let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(MetricsRequestGate())
+                    try sync.addHandler(MetricsResponder(answer: answer))
+                }
+            }
+            .bind(host: self.host, port: self.port).get()
+        let address = channel.localAddress!
+        // Not "listening": the test harness reads the client port from the line ending so.
+        self.logger.info("metrics endpoint bound", metadata: ["metrics.address": "\(address)"])
+        self.announce(address)
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// Runs `body` every `interval` until graceful shutdown, then `last` once (a `Service`).
+struct PeriodicTask: Service {
+    let interval: Duration
+    let body: @Sendable () async -> Void
+    var last: @Sendable () async -> Void = {}
+
+    func run() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await self.body()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+        await self.last()
+    }
+}
