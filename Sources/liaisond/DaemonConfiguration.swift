@@ -6,7 +6,7 @@ import SystemPackage
 
 /// Reads the daemon's settings from, in order of precedence: command-line flags, `LIAISON_*`
 /// environment variables, the JSON configuration file, built-in defaults (docs/CONFIGURATION.md).
-struct DaemonConfiguration {
+struct DaemonConfiguration: Sendable {
     var server: ServerConfiguration
     var logLevel: Logger.Level
 

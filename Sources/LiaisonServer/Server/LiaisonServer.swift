@@ -19,6 +19,8 @@ public final class LiaisonServer: Service, Sendable {
     /// What the server has done since ``run()`` started (connections, publishes, catch-ups).
     public let counters = ServerCounters()
     private let ready = NIOLockedValueBox<[CheckedContinuation<BoundAddresses, any Error>]>([])
+    /// What a configuration reload changes while the server runs (``apply(_:)``).
+    let live: LiveSettings
 
     /// The listeners' addresses, once bound: `nil` for a listener that is not configured.
     typealias BoundAddresses = (plaintext: SocketAddress?, tls: SocketAddress?)
@@ -31,6 +33,7 @@ public final class LiaisonServer: Service, Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.live = LiveSettings(limits: configuration.limits)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
 
@@ -117,12 +120,12 @@ public final class LiaisonServer: Service, Sendable {
             timeoutMilliseconds: configuration.publishTimeoutMilliseconds,
             monitor: self.counters.commits
         )
-        let limits = configuration.limits
+        self.live.update(limits: configuration.limits, tls: tlsContext)
         let shared = SessionContext(
             writer: writer,
             router: router,
             storage: storage,
-            limits: limits,
+            live: self.live,
             nodeName: configuration.nodeName,
             publishTimeoutMilliseconds: configuration.publishTimeoutMilliseconds,
             logger: self.logger,
@@ -132,17 +135,8 @@ public final class LiaisonServer: Service, Sendable {
             durables: DurableRegistry(),
             security: SecurityContext(
                 access: AccessControl(storage: storage, logger: self.logger),
-                throttle: AuthThrottle(
-                    policy: .init(
-                        freeFailures: limits.authFreeFailures,
-                        baseDelayMilliseconds: limits.authBaseDelayMilliseconds,
-                        lockoutFailures: limits.authLockoutFailures,
-                        lockoutMilliseconds: limits.authLockoutMilliseconds,
-                        longestDelayMilliseconds: limits.authTimeoutMilliseconds > 0
-                            ? limits.authTimeoutMilliseconds : .max
-                    )
-                ),
-                publishRate: RateLimiter(ratePerSecond: limits.publishRatePerSecond, burst: limits.publishBurst),
+                throttle: self.live.throttle,
+                publishRate: self.live.publishRate,
                 events: SecurityEventRecorder(storage: storage, logger: self.logger)
             ),
             receipts: configuration.receipts.enabled
@@ -151,7 +145,6 @@ public final class LiaisonServer: Service, Sendable {
         let listeners = Listeners(
             configuration: configuration,
             group: self.group,
-            tls: tlsContext,
             shared: shared,
             logger: self.logger
         ) { addresses in self.announce(addresses) }

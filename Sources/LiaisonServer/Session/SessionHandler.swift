@@ -44,7 +44,7 @@ final class SessionHandler: ChannelInboundHandler {
         self.context = context
         self.sink = SessionSink(handler: self, eventLoop: context.eventLoop)
         let configuration = SessionStateMachine.Configuration(
-            limits: self.shared.limits,
+            limits: self.shared.live.limits,
             nodeName: self.shared.nodeName,
             remoteHost: context.channel.remoteAddress?.ipAddress ?? self.remoteAddress,
             publishTimeoutMilliseconds: self.shared.publishTimeoutMilliseconds,
