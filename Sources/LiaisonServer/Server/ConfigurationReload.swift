@@ -101,6 +101,7 @@ public struct ConfigurationReload: Sendable {
         restart("audit.*") { "\($0.audit)" },
         restart("receipts.*") { "\($0.receipts)" },
         restart("retention.*") { "\($0.retention)" },
+        restart("metrics.*") { "\($0.metrics)" },
         live("limits.maxLineLength") { "\($0.limits.maxLineLength)" },
         live("limits.maxPayload") { "\($0.limits.maxPayload)" },
         live("limits.maxSubscriptions") { "\($0.limits.maxSubscriptions)" },

@@ -51,9 +51,12 @@ import Testing
             $0.databaseURL = "postgresql://liaison@db2:5432/liaison"
             $0.publishTimeoutMilliseconds = 9_000
             $0.retention.batchSize = 10
+            $0.metrics.heartbeatMilliseconds = 1_000
             $0.limits.maxSubscriptions = 3
         }
-        #expect(reload.restartNeeded == ["listen", "database.url", "writer.publishTimeoutMs", "retention.*"])
+        #expect(
+            reload.restartNeeded == ["listen", "database.url", "writer.publishTimeoutMs", "retention.*", "metrics.*"]
+        )
         #expect(reload.applied == ["limits.maxSubscriptions"])
         #expect(reload.configuration.port == self.running.port)
         #expect(reload.configuration.databaseURL == self.running.databaseURL)
