@@ -111,9 +111,11 @@ public final class LiaisonServer: Service, Sendable {
             )
         )
         let router = Router()
+        let fanOut = LogFanOut(router: router, storage: storage, logger: self.logger)
+        let durables = DurableRegistry(leases: storage)
         let writer = GroupCommitWriter(
             storage: storage,
-            router: router,
+            router: fanOut,
             logger: self.logger,
             maxBatchCount: configuration.maxBatchCount,
             dedupeWindowSeconds: configuration.dedupeWindowSeconds,
@@ -132,7 +134,7 @@ public final class LiaisonServer: Service, Sendable {
             registry: ConnectionRegistry(),
             ids: IDGenerator(),
             counters: self.counters,
-            durables: DurableRegistry(),
+            durables: durables,
             security: SecurityContext(
                 access: AccessControl(storage: storage, logger: self.logger),
                 throttle: self.live.throttle,
@@ -152,6 +154,14 @@ public final class LiaisonServer: Service, Sendable {
             services: [
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
+                .init(
+                    service: LogFollower(fanOut: fanOut, storage: storage, logger: self.logger),
+                    serviceName: "log-follower"
+                ),
+                .init(
+                    service: LeaseWatch(leases: storage, durables: durables, logger: self.logger),
+                    serviceName: "lease-watch"
+                ),
                 .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
             ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices()
                 + MetricsServices.make(
