@@ -15,7 +15,7 @@ struct FailoverTests {
         private let lock = NSLock()
         private var acknowledged: [Int64: String] = [:]
         private var unknown: [String] = []
-        private var notStored = 0
+        private var notStored: [String] = []
         private var closed = 0
         private var stopping = false
 
@@ -24,7 +24,7 @@ struct FailoverTests {
                 switch reply {
                 case .published(let seq, _): self.acknowledged[seq] = payload
                 case .error(503, let text) where text.contains("outcome unknown"): self.unknown.append(payload)
-                default: self.notStored += 1
+                default: self.notStored.append(payload)
                 }
             }
         }
@@ -33,7 +33,7 @@ struct FailoverTests {
         func stop() { self.lock.withLock { self.stopping = true } }
         var shouldStop: Bool { self.lock.withLock { self.stopping } }
         var acknowledgedCount: Int { self.lock.withLock { self.acknowledged.count } }
-        var snapshot: (acknowledged: [Int64: String], unknown: [String], notStored: Int, closed: Int) {
+        var snapshot: (acknowledged: [Int64: String], unknown: [String], notStored: [String], closed: Int) {
             self.lock.withLock { (self.acknowledged, self.unknown, self.notStored, self.closed) }
         }
     }
@@ -144,11 +144,13 @@ struct FailoverTests {
             "\(lost.count) of \(acknowledged.count) acknowledged messages are not in the new primary's log"
         )
         let storedPayloads = Set(stored.values)
+        let wronglyRefused = notStored.filter { storedPayloads.contains($0) }
+        #expect(wronglyRefused.isEmpty, "answered 'not stored' but stored: \(wronglyRefused)")
         let unknownStored = unknown.filter { storedPayloads.contains($0) }.count
         print(
             "FailoverTests: \(acknowledged.count) acknowledged (\(atPromotion) before the promotion), all stored;"
                 + " \(unknown.count) answered 'outcome unknown' (\(unknownStored) of them stored),"
-                + " \(notStored) answered 'not stored'"
+                + " \(notStored.count) answered otherwise (ERR 503 not stored, or refused; none stored)"
         )
 
         // The durable consumer resumes on the new primary and gets every acknowledged message.
