@@ -32,7 +32,8 @@ enum MetricsFetch {
             bytes = try await collector.done.futureResult.get()
             scheduled.cancel()
         } catch {
-            throw CLIFailure("cannot read http://\(address)\(path): \(error)")
+            collector.done.fail(error)
+            throw CLIFailure("cannot read http://\(address)\(path): \(Self.reason(error))")
         }
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("HTTP/"), let statusField = text.split(separator: " ", maxSplits: 2).dropFirst().first,
@@ -42,6 +43,18 @@ enum MetricsFetch {
         }
         let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
         return Answer(status: status, body: body)
+    }
+
+    /// A short reason for a failed connection or read (`connection refused`), in place of
+    /// SwiftNIO's error dumps.
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            guard let first = error.connectionErrors.first?.error else { return "cannot resolve host '\(error.host)'" }
+            return Self.reason(first)
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if error is ChannelError { return "no answer in time" }
+        return "\(error)"
     }
 
     /// `HOST:PORT` (IPv6 as `[::1]:9464`), or a `http://HOST:PORT[/…]` URL.

@@ -47,7 +47,13 @@ struct Status: AsyncParsableCommand {
     func validate() throws {
         guard self.top >= 0 else { throw ValidationError("--top must be 0 or more") }
         guard self.staleAfter > 0 else { throw ValidationError("--stale-after must be at least 1") }
-        if let metricsURL { _ = try MetricsFetch.split(metricsURL) }
+        if let metricsURL {
+            do {
+                _ = try MetricsFetch.split(metricsURL)
+            } catch {
+                throw ValidationError("--metrics-url: \(error)")
+            }
+        }
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import Testing
 
 #if canImport(Glibc)
@@ -125,6 +126,21 @@ struct MetricsEndpointTests {
         await daemon.stop()
         let gone = try await CLI.run(["status"], environment: environment)
         #expect(gone.lines == ["no daemon registered in liaison_nodes"], "\(gone)")
+
+        // A stopped endpoint is shown as unreachable, a crashed daemon's old row as stale.
+        let stopped = try await CLI.run(["status", "--metrics-url", "http://127.0.0.1:\(metricsPort)"])
+        #expect(stopped.status == 0 && stopped.lines.contains { $0.contains(" unreachable ") }, "\(stopped)")
+        let database = try Connection(url)
+        defer { database.close() }
+        try database.query(
+            """
+            INSERT INTO liaison_nodes (node, host, listen_address, pid, version, started_at, heartbeat_at)
+            VALUES ('crashed', 'h', '10.0.0.1:7420', 1, '0.1.0', now() - interval '2 hours', now() - interval '1 hour')
+            """
+        )
+        let stale = try await CLI.run(["status"], environment: environment)
+        #expect(stale.lines.contains { $0.hasPrefix("crashed ") && $0.contains(" stale ") }, "\(stale)")
+        #expect(stale.lines.contains("crashed: heartbeat 1h 0m old: not running?"), "\(stale)")
     }
 
     /// The sample value of a line `<series> <value>` in an exposition.
