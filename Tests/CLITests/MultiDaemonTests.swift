@@ -225,4 +225,39 @@ struct MultiDaemonTests {
         bound.stop()
         for daemon in [restarted, b] { await daemon.stop() }
     }
+
+    /// A database reconnect does not leave two holders: daemon A's consumer connection is
+    /// terminated (its lease with it), daemon B binds the durable, and A, finding the lease taken
+    /// when it reconnects, closes the connection that held it.
+    @Test func aLeaseLostInADatabaseReconnectClosesItsOldHolder() async throws {
+        let url = try CLIDatabase.currentURL()
+        let tokens = try await Daemon.issueTokens(for: [Self.subscriber])
+        let sub = try #require(tokens[Self.subscriber])
+        let a = try await Daemon(databaseURL: url)
+        let b = try await Daemon(databaseURL: url)
+        let line = "SUB d field.> durable=multi-reconnect"
+        let holder = try await Self.subscribe(a, token: sub, line)
+        // The lease's advisory key, as ConsumerLeases computes it (FNV-1a of account, 0, name).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array(Self.subscriber.utf8) + [0] + Array("multi-reconnect".utf8) {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let connection = try CLIDatabase.connect()
+        defer { connection.close() }
+        let terminated = try connection.query(
+            """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
+              AND ((classid::bigint << 32) | objid::bigint) = $1
+            """,
+            [Int64(bitPattern: hash).postgresBind]
+        ).decode(Int64.self, row: 0, column: 0)
+        #expect(terminated == 1, "one session held the lease")
+
+        let bound = try await Self.subscribe(b, token: sub, line, retrying: true)
+        for _ in 0..<150 where !holder.hasEnded { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(holder.hasEnded, "daemon A closed the connection whose lease daemon B took")
+        #expect(!bound.hasEnded)
+        bound.stop()
+        for daemon in [a, b] { await daemon.stop() }
+    }
 }
