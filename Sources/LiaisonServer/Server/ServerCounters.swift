@@ -39,11 +39,15 @@ public final class ServerCounters: Sendable {
         public var bytesIn = 0
         /// Bytes written to client connections (protocol bytes, before TLS).
         public var bytesOut = 0
+        /// `PUB`s refused with `ERR 429` (the account's publish rate).
+        public var publishesRateLimited = 0
+        /// `SUB`s refused with `ERR 429` (the connection holds the most subscriptions allowed).
+        public var subscriptionsOverLimit = 0
         /// Commands refused, by command and `ERR` code.
         public var refusals: [Refusal: Int] = [:]
     }
 
-    /// A refused command and its `ERR` code (`PUB` 403, `SUB` 403, `PUB` 429, `PUB` 503).
+    /// A refused command and its `ERR` code (`PUB` 403, 429, 503; `SUB` 403, 429).
     public struct Refusal: Sendable, Hashable {
         /// The commands whose refusals are counted.
         public enum Command: String, Sendable, Hashable {
@@ -74,11 +78,18 @@ public final class ServerCounters: Sendable {
     func add(_ keyPath: WritableKeyPath<Snapshot, Int>, _ amount: Int = 1) {
         self.totals.withLockedValue { $0[keyPath: keyPath] += amount }
         self.metrics.add(keyPath, amount)
-        // Every ERR 503 to a publish is also a refusal by code.
-        if keyPath == \.publishFailures {
-            for _ in 0..<amount { self.refused(.publish, code: 503) }
+        // These totals are refusals by code too.
+        if let refusal = Self.refusals[keyPath] {
+            for _ in 0..<amount { self.refused(refusal.command, code: refusal.code) }
         }
     }
+
+    /// The refusal each of these totals counts.
+    nonisolated(unsafe) private static let refusals: [WritableKeyPath<Snapshot, Int>: Refusal] = [
+        \.publishFailures: Refusal(command: .publish, code: 503),
+        \.publishesRateLimited: Refusal(command: .publish, code: 429),
+        \.subscriptionsOverLimit: Refusal(command: .subscribe, code: 429),
+    ]
 
     /// Counts one command refused with `ERR <code>`.
     func refused(_ command: Refusal.Command, code: Int) {

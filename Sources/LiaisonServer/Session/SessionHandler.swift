@@ -270,6 +270,8 @@ extension SessionCounter {
         case .deadLettered: \.deadLettered
         case .replayPages: \.replayPages
         case .subscriptions: \.subscriptions
+        case .publishRateLimited: \.publishesRateLimited
+        case .subscriptionLimitReached: \.subscriptionsOverLimit
         }
     }
 }

@@ -95,6 +95,8 @@ import Testing
         counters.count(.subscribeRefused)
         counters.count(.authFailed)
         counters.count(.authSucceeded)
+        counters.add(\.publishesRateLimited)
+        counters.add(\.subscriptionsOverLimit)
         let text = counters.metrics.registry.emitToString()
         let lines = Set(text.split(separator: "\n").map(String.init))
         #expect(lines.contains("liaison_messages_published_total 3"), "\(text)")
@@ -104,6 +106,8 @@ import Testing
         #expect(lines.contains("liaison_publishes_refused_total{code=\"403\"} 1"))
         #expect(lines.contains("liaison_subscriptions_refused_total{code=\"403\"} 1"))
         #expect(lines.contains("liaison_auth_failures_total 1"))
+        #expect(lines.contains("liaison_publishes_refused_total{code=\"429\"} 1"))
+        #expect(lines.contains("liaison_subscriptions_refused_total{code=\"429\"} 1"))
         let snapshot = counters.snapshot
         #expect(snapshot.refusals[.init(command: .publish, code: 503)] == 2)
         #expect(snapshot.authFailures == 1)
