@@ -27,24 +27,26 @@ final class LeaseWatch: Service, Sendable {
         self.logger = logger
     }
 
-    /// Checks until graceful shutdown or cancellation.
+    /// Checks until graceful shutdown or cancellation, and then returns at once (a check still
+    /// out on a hung database finishes by its own deadline).
     func run() async {
-        await withGracefulShutdownHandler {
-            await withTaskExecutorPreference(StorageExecutor.shared) {
-                while !self.stopped.withLockedValue({ $0 }) && !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(self.intervalMilliseconds))
-                    guard let lost = try? await self.leases.checkConsumerLeases() else { continue }
-                    for (account, name) in lost {
-                        self.logger.warning(
-                            "durable consumer lease lost while reconnecting to the database; closing its connection",
-                            metadata: ["account": "\(account)", "durable": "\(name)"]
-                        )
-                        self.durables.lost(account: account, name: name)
-                    }
-                }
+        let loop = Task(executorPreference: StorageExecutor.shared) { await self.watch() }
+        try? await gracefulShutdown()
+        self.stopped.withLockedValue { $0 = true }
+        loop.cancel()
+    }
+
+    private func watch() async {
+        while !self.stopped.withLockedValue({ $0 }) && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(self.intervalMilliseconds))
+            guard let lost = try? await self.leases.checkConsumerLeases() else { continue }
+            for (account, name) in lost {
+                self.logger.warning(
+                    "durable consumer lease lost while reconnecting to the database; closing its connection",
+                    metadata: ["account": "\(account)", "durable": "\(name)"]
+                )
+                self.durables.lost(account: account, name: name)
             }
-        } onGracefulShutdown: {
-            self.stopped.withLockedValue { $0 = true }
         }
     }
 }

@@ -27,24 +27,20 @@ final class LogFollower: Service, Sendable {
         self.logger = logger
     }
 
-    /// Follows until graceful shutdown or cancellation (then within one poll interval).
+    /// Follows until graceful shutdown or cancellation, and then returns at once: a wait or read
+    /// still out on a hung database finishes by its own deadline, never holding up the shutdown.
     func run() async {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withTaskExecutorPreference(StorageExecutor.shared) { await self.follow() }
-            } onGracefulShutdown: {
-                self.stopped.withLockedValue { $0 = true }
-            }
-        } onCancel: {
-            self.stopped.withLockedValue { $0 = true }
-        }
+        let loop = Task(executorPreference: StorageExecutor.shared) { await self.follow() }
+        try? await gracefulShutdown()
+        self.stopped.withLockedValue { $0 = true }
+        loop.cancel()
         self.logger.info("log follower stopped")
     }
 
     private func follow() async {
         self.fanOut.start()
         var failing = false
-        while !self.stopped.withLockedValue({ $0 }) {
+        while !self.stopped.withLockedValue({ $0 }) && !Task.isCancelled {
             do {
                 let notified = try await self.storage.waitForCommits(timeoutMilliseconds: self.pollMilliseconds)
                 failing = false

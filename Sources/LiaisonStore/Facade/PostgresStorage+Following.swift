@@ -16,7 +16,8 @@ extension PostgresStorage: LogFollowing {
     }
 
     public func waitForCommits(timeoutMilliseconds: Int) async throws -> Int64? {
-        let deadline = self.deadline + .milliseconds(timeoutMilliseconds)
+        // The wait plus a second: a hung database is noticed in about that, not the call timeout.
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds + 1_000)
         return try await DeadlineCall.run("wait for commits", on: self.listener, deadline: deadline) { connection in
             let pid = connection.backendPID
             if self.listening.withLock({ $0 }) != pid {
