@@ -21,3 +21,27 @@ struct MetricsConfigurationTests {
         #expect(result.stderr.contains("configuration error (\(key))"), "\(result)")
     }
 }
+
+/// A metrics port already in use stops the daemon promptly, naming the endpoint's address and
+/// setting (not the client listener's).
+@Suite(.cliDatabase)
+struct MetricsPortInUseTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aMetricsPortInUseStopsTheDaemonNamingTheSetting() async throws {
+        let url = try CLIDatabase.currentURL()
+        // The test database's own port: certainly in use.
+        let port = try #require(url.split(separator: ":").last?.split(separator: "/").first.flatMap { Int($0) })
+        let result = try await CLI.run(
+            ["--listen", "127.0.0.1:0", "--database-url", url],
+            environment: ["LIAISON_METRICS_LISTEN": "127.0.0.1:\(port)"],
+            program: "liaisond"
+        )
+        #expect(result.status != 0, "\(result)")
+        #expect(
+            result.stderr.contains(
+                "cannot open the metrics endpoint on 127.0.0.1:\(port): address already in use — set metrics.listen"
+            ),
+            "\(result)"
+        )
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,7 +21,7 @@ struct MetricsEndpoint: Service {
 
     func run() async throws {
         let answer = self.answer
-        let channel = try await ServerBootstrap(group: self.group)
+        let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -30,7 +31,14 @@ struct MetricsEndpoint: Service {
                     try sync.addHandler(MetricsResponder(answer: answer))
                 }
             }
-            .bind(host: self.host, port: self.port).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: self.host, port: self.port).get()
+        } catch {
+            let failure = MetricsEndpointError(host: self.host, port: self.port, underlying: error)
+            self.logger.critical("cannot start: \(failure)")
+            throw failure
+        }
         let address = channel.localAddress!
         // Not "listening": the test harness reads the client port from the line ending so.
         self.logger.info("metrics endpoint bound", metadata: ["metrics.address": "\(address)"])
@@ -55,5 +63,24 @@ struct PeriodicTask: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
         await self.last()
+    }
+}
+
+/// The metrics endpoint could not be opened (its port in use, say): names the address and the
+/// setting, since the client listener's startup message would name the wrong one.
+struct MetricsEndpointError: Error, CustomStringConvertible {
+    var host: String
+    var port: Int
+    var underlying: any Error
+
+    var description: String {
+        let reason: String
+        if let error = underlying as? IOError {
+            reason = String(cString: strerror(error.errnoCode)).lowercased()
+        } else {
+            reason = "\(underlying)"
+        }
+        return
+            "cannot open the metrics endpoint on \(self.host):\(self.port): \(reason) — set metrics.listen / LIAISON_METRICS_LISTEN"
     }
 }

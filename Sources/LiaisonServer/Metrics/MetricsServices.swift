@@ -50,7 +50,11 @@ enum MetricsServices {
                 },
                 announce: { address in metricsAddress.withLockedValue { $0 = address } }
             )
-            services.append(.init(service: endpoint, serviceName: "metrics"))
+            // A port in use: shut the group down gracefully (the listeners drain and return), not
+            // by cancellation, which the listeners' wait for their channels does not observe.
+            services.append(
+                .init(service: endpoint, failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "metrics")
+            )
         }
         let node = configuration.nodeName
         let record: @Sendable () -> NodeRecord? = {
