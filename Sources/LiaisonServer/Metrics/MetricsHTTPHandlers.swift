@@ -4,13 +4,46 @@ import NIOHTTP1
 /// The first handler of a metrics connection after NIOHTTP1's codec: turns a request into a
 /// ``MetricsRoute`` for the next handler, or answers a bad one itself (404, 405). One request per
 /// connection: every answer closes it, so a pipelined second request is never read.
+///
+/// The endpoint has no authentication and no connection limit, so no client may hold a
+/// connection (a file descriptor of the daemon, shared with the client listeners) for long: a
+/// request not complete within ``requestDeadline`` of the connection opening (a client that sends
+/// nothing, or a slowloris trickling header bytes) is closed, and so is a connection after a
+/// parse error, once NIOHTTP1's error handler has written its `400`.
 final class MetricsRequestGate: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = MetricsRoute
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// How long a client has to send a complete request, from the connection opening.
+    let requestDeadline: TimeAmount
     private var parsed: MetricsRequest?
     private var done = false
+    private var deadline: Scheduled<Void>?
+
+    /// - Parameter requestDeadline: How long a client has to send a complete request (default 10 s).
+    init(requestDeadline: TimeAmount = .seconds(10)) {
+        self.requestDeadline = requestDeadline
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        self.deadline = context.eventLoop.scheduleTask(in: self.requestDeadline) {
+            channel.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.deadline?.cancel()
+        self.deadline = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A parse error: NIOHTTP1's error handler, before us, already wrote the 400.
+        self.done = true
+        self.deadline?.cancel()
+        context.close(promise: nil)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.done else { return }
@@ -21,6 +54,8 @@ final class MetricsRequestGate: ChannelInboundHandler {
             break  // A GET has no body worth reading; whatever came is dropped.
         case .end:
             self.done = true
+            self.deadline?.cancel()
+            self.deadline = nil
             switch self.parsed {
             case .route(let route):
                 context.fireChannelRead(self.wrapInboundOut(route))
