@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -52,17 +53,49 @@ struct MetricsEndpoint: Service {
 }
 
 /// Runs `body` every `interval` until graceful shutdown, then `last` once (a `Service`).
+///
+/// Shutdown does not wait for a `body` still out on a hung database (it ends by its own storage
+/// deadline), and waits for `last` at most ``lastWaitLimit``: a frozen database must not hold
+/// the daemon's exit past its shutdown deadline (docs/ARCHITECTURE.md, "Services").
 struct PeriodicTask: Service {
     let interval: Duration
     let body: @Sendable () async -> Void
     var last: @Sendable () async -> Void = {}
+    /// How long shutdown waits for `last`.
+    var lastWaitLimit: Duration = .seconds(1)
 
     func run() async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await self.body()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        let loop = Task(executorPreference: StorageExecutor.shared) {
+            while !Task.isCancelled {
+                await self.body()
+                try? await Task.sleep(for: self.interval)
+            }
         }
-        await self.last()
+        try? await gracefulShutdown()
+        loop.cancel()
+        await Self.wait(atMost: self.lastWaitLimit, for: self.last)
+    }
+
+    /// Returns when `work` finished or `limit` passed, whichever comes first (`work` goes on).
+    static func wait(atMost limit: Duration, for work: @escaping @Sendable () async -> Void) async {
+        let waiter = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let resume: @Sendable () -> Void = {
+            waiter.withLockedValue { continuation in
+                continuation?.resume()
+                continuation = nil
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            waiter.withLockedValue { $0 = continuation }
+            Task(executorPreference: StorageExecutor.shared) {
+                await work()
+                resume()
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                resume()
+            }
+        }
     }
 }
 

@@ -171,12 +171,12 @@ public final class LiaisonServer: Service, Sendable {
                     counters: self.counters,
                     logger: self.logger
                 ) { self.boundAddresses.withLockedValue { $0.flatMap { $0.plaintext ?? $0.tls } } } + [
-                .init(
-                    service: listeners,
-                    successTerminationBehavior: .gracefullyShutdownGroup,
-                    serviceName: "listeners"
-                )
-            ],
+                    .init(
+                        service: listeners,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        serviceName: "listeners"
+                    )
+                ],
             logger: self.logger
         )
         if let receipts = shared.receipts {
