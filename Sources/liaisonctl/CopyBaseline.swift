@@ -1,5 +1,4 @@
 import Foundation
-import LiaisonBench
 import LiaisonCore
 import Postgres
 

@@ -3,13 +3,12 @@ import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
 
-/// What every client session shares: the writer, the router, the store, the live settings.
+/// What every client session shares: the writer, the router, the store, the limits.
 struct SessionContext: Sendable {
     var writer: GroupCommitWriter
     var router: Router
     var storage: any LiaisonStorage
-    /// The limits a connection takes when it opens (they change on a configuration reload).
-    var live: LiveSettings
+    var limits: ServerConfiguration.Limits
     var nodeName: String
     var publishTimeoutMilliseconds: Int64
     var logger: Logger

@@ -93,7 +93,6 @@ extension SessionStateMachine {
             )
         }
         guard self.policy.takePublishToken(account.name, now: now) else {
-            self.emit(.count(.publishRateLimited, 1))
             return self.send(
                 ProtocolError(
                     .tooManyRequests,

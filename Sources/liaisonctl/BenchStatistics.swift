@@ -1,12 +1,12 @@
-/// The order statistics `liaisonctl bench` reports.
-public enum BenchStatistics {
+/// The order statistics `bench` reports.
+enum BenchStatistics {
     /// The nearest-rank percentile of `values`: the smallest value with at least `percent`% of
     /// the values at or below it; 0 when empty.
     ///
     /// - Parameters:
     ///   - values: Samples, in any order.
     ///   - percent: 0–100, e.g. 50 or 99.
-    public static func percentile(_ values: [Double], _ percent: Double) -> Double {
+    static func percentile(_ values: [Double], _ percent: Double) -> Double {
         guard !values.isEmpty else {
             return 0
         }
@@ -16,7 +16,7 @@ public enum BenchStatistics {
     }
 
     /// The median: the middle value, or the mean of the two middle values; 0 when empty.
-    public static func median(_ values: [Double]) -> Double {
+    static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else {
             return 0
         }
@@ -26,13 +26,13 @@ public enum BenchStatistics {
     }
 
     /// A duration in milliseconds.
-    public static func milliseconds(_ duration: Duration) -> Double {
+    static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
     /// A duration in seconds.
-    public static func seconds(_ duration: Duration) -> Double {
+    static func seconds(_ duration: Duration) -> Double {
         Self.milliseconds(duration) / 1000
     }
 }
