@@ -91,10 +91,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The pure parts of `liaisonctl bench` (settings, statistics, histograms, report), so
+        // that LiaisonBenchTests can test them without the executable.
+        .target(
+            name: "LiaisonBench",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "liaisonctl",
             dependencies: [
-                "LiaisonClient", "LiaisonStore", "LiaisonCore", "Postgres",
+                "LiaisonClient", "LiaisonStore", "LiaisonCore", "Postgres", "LiaisonBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,6 +118,11 @@ let package = Package(
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonBenchTests",
+            dependencies: ["LiaisonBench"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

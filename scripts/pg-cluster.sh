@@ -2,7 +2,11 @@
 # A private, throwaway PostgreSQL cluster for the daemon and the tests.
 #
 #   scripts/pg-cluster.sh start DIR PORT   initdb (once) and start; prints the database URL
-#   scripts/pg-cluster.sh stop DIR         stop it
+#   scripts/pg-cluster.sh stop DIR [MODE]  stop it (pg_ctl -m MODE: fast, the default, or immediate)
+#   scripts/pg-cluster.sh standby DIR PORT PRIMARY_PORT
+#                                          a streaming standby of the cluster on 127.0.0.1:PRIMARY_PORT
+#                                          (pg_basebackup -R, once), started like `start`
+#   scripts/pg-cluster.sh promote DIR      promote a standby to primary (pg_ctl promote)
 #
 # PostgreSQL refuses to run as root, so as root the cluster is owned by the `postgres`
 # user. The socket lives in DIR/socket; the server listens on 127.0.0.1:PORT only.
@@ -23,6 +27,20 @@ as_owner() {
 }
 
 case "$cmd" in
+standby)
+    primary=${4:?usage: pg-cluster.sh standby DIR PORT PRIMARY_PORT}
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$dir"; fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_owner "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary" -U liaison -D "$dir/data" -R -X stream -c fast \
+            >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    fi
+    exec "$0" start "$dir" "$port"
+    ;;
+promote)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -w -t 60 promote >/dev/null
+    ;;
 start)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
@@ -49,11 +67,11 @@ start)
     ;;
 stop)
     if [ -f "$dir/data/PG_VERSION" ]; then
-        as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+        as_owner "$bindir/pg_ctl" -D "$dir/data" -m "${3:-fast}" -w stop >/dev/null 2>&1 || true
     fi
     ;;
 *)
-    echo "usage: pg-cluster.sh start|stop DIR [PORT]" >&2
+    echo "usage: pg-cluster.sh start|stop|standby|promote DIR [PORT|MODE] [PRIMARY_PORT]" >&2
     exit 2
     ;;
 esac

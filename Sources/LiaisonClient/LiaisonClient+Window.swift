@@ -10,6 +10,7 @@ extension LiaisonClient {
     /// - Parameters:
     ///   - count: How many messages to publish.
     ///   - window: The most publishes in flight, at least 1.
+    ///   - pacing: When to write each publish and when to stop; by default as fast as the window allows.
     ///   - message: Builds message `i` (0-based); called on the event loop, so keep it cheap.
     /// - Returns: Counts, `ERR` replies, per-message latencies and the elapsed time.
     /// - Throws: ``ClientError`` when an item would break the line, a reply is not a `PUB` reply,
@@ -17,11 +18,18 @@ extension LiaisonClient {
     public func publishWindowed(
         count: Int,
         window: Int,
+        pacing: PublishPacing = PublishPacing(),
         message: @escaping @Sendable (Int) -> (topic: String, payload: [UInt8], headers: [(String, String)])
     ) async throws -> WindowedPublishReport {
         precondition(window >= 1, "window must be at least 1")
         precondition(count >= 0, "count must not be negative")
-        let driver = PublishWindow(channel: self.channel, count: count, window: window, message: message)
+        let driver = PublishWindow(
+            channel: self.channel,
+            count: count,
+            window: window,
+            pacing: pacing,
+            message: message
+        )
         return try await driver.start().get()
     }
 }

@@ -1,17 +1,20 @@
 import NIOCore
 
 /// Keeps up to `window` publishes unanswered on one connection, sending the next one as each
-/// reply arrives: the sliding window behind ``LiaisonClient/publishWindowed(count:window:message:)``.
+/// reply arrives: the sliding window behind ``LiaisonClient/publishWindowed(count:window:pacing:message:)``.
 ///
 /// It runs entirely on the channel's event loop, so that a reply's callback writes the next
 /// publish without a thread hop and the measured latency is that of the server, not of task
-/// scheduling. Writes made while handling one burst of replies are flushed together.
+/// scheduling. Writes made while handling one burst of replies are flushed together. A
+/// ``PublishPacing`` interval holds each write until its scheduled instant (a timer on the event
+/// loop re-arms the window); a deadline ends the sending early.
 final class PublishWindow: @unchecked Sendable {
     // @unchecked: every stored property is read and written on `channel.eventLoop` only; the
     // instance crosses to it once, in `start()`.
     private let channel: any Channel
     private let count: Int
     private let window: Int
+    private let pacing: PublishPacing
     private let message: @Sendable (Int) -> (topic: String, payload: [UInt8], headers: [(String, String)])
     private let done: EventLoopPromise<WindowedPublishReport>
 
@@ -19,6 +22,9 @@ final class PublishWindow: @unchecked Sendable {
     private var inFlight = 0
     private var answered = 0
     private var flushScheduled = false
+    private var timerArmed = false
+    /// Set once the deadline has passed: nothing more is written.
+    private var stoppedSending = false
     private var failed = false
     private var startedAt: ContinuousClock.Instant = .now
     private var report = WindowedPublishReport()
@@ -27,14 +33,17 @@ final class PublishWindow: @unchecked Sendable {
         channel: any Channel,
         count: Int,
         window: Int,
+        pacing: PublishPacing = PublishPacing(),
         message: @escaping @Sendable (Int) -> (topic: String, payload: [UInt8], headers: [(String, String)])
     ) {
         self.channel = channel
         self.count = count
         self.window = window
+        self.pacing = pacing
         self.message = message
         self.done = channel.eventLoop.makePromise()
-        self.report.latencies.reserveCapacity(count)
+        // A duration-bound run passes a huge count: reserve for what a run plausibly answers.
+        self.report.latencies.reserveCapacity(min(count, 1 << 20))
     }
 
     /// Starts sending and returns the report once every publish is answered.
@@ -51,7 +60,20 @@ final class PublishWindow: @unchecked Sendable {
     }
 
     private func refill() {
-        while !self.failed, self.inFlight < self.window, self.nextIndex < self.count {
+        while !self.failed, !self.stoppedSending, self.inFlight < self.window, self.nextIndex < self.count {
+            if let deadline = self.pacing.deadline, ContinuousClock.now >= deadline {
+                self.stoppedSending = true
+                self.finishIfDone()
+                break
+            }
+            if let interval = self.pacing.interval {
+                let due = self.startedAt + interval * self.nextIndex
+                let wait = due - ContinuousClock.now
+                if wait > .zero {
+                    self.armTimer(after: wait)
+                    break
+                }
+            }
             let item = self.message(self.nextIndex)
             self.nextIndex += 1
             let frame: ByteBuffer
@@ -105,10 +127,32 @@ final class PublishWindow: @unchecked Sendable {
         guard !self.failed else {
             return
         }
-        if self.answered == self.count {
-            self.report.elapsed = .now - self.startedAt
-            self.done.succeed(self.report)
-        } else {
+        if !self.finishIfDone() {
+            self.refill()
+        }
+    }
+
+    /// Succeeds once nothing is in flight and nothing more will be written; returns whether it did.
+    @discardableResult
+    private func finishIfDone() -> Bool {
+        guard self.inFlight == 0, self.nextIndex == self.count || self.stoppedSending else {
+            return false
+        }
+        self.report.elapsed = .now - self.startedAt
+        self.done.succeed(self.report)
+        return true
+    }
+
+    /// Calls `refill` again once a paced write is due (one timer at a time).
+    private func armTimer(after wait: Duration) {
+        guard !self.timerArmed else {
+            return
+        }
+        self.timerArmed = true
+        let (seconds, attoseconds) = wait.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        self.channel.eventLoop.scheduleTask(in: .nanoseconds(max(nanoseconds, 1))) {
+            self.timerArmed = false
             self.refill()
         }
     }

@@ -1,4 +1,4 @@
-/// What ``LiaisonClient/publishWindowed(count:window:message:)`` measured.
+/// What ``LiaisonClient/publishWindowed(count:window:pacing:message:)`` measured.
 public struct WindowedPublishReport: Sendable {
     /// Publishes answered `OK PUB` (duplicates included): each one committed.
     public var acknowledged: Int

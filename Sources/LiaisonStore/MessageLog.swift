@@ -181,6 +181,35 @@ public struct MessageLog: Sendable {
         }
     }
 
+    /// The channel `liaison_append` notifies once per stored batch, with the batch's last seq as
+    /// payload (migration 0011).
+    public static let commitChannel = "liaison_log"
+
+    /// Reads committed messages in a seq range, for every topic and class (the log follower's read:
+    /// the router applies patterns and the sessions clearance).
+    ///
+    /// - Parameters:
+    ///   - afterSeq: Exclusive lower bound.
+    ///   - beforeSeq: Exclusive upper bound; `nil` for none.
+    ///   - limit: At most this many rows.
+    /// - Returns: Messages in ascending seq order.
+    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
+    public func read(
+        after afterSeq: Int64,
+        before beforeSeq: Int64?,
+        limit: Int,
+        on connection: Connection
+    ) throws(StoreError) -> [Message] {
+        try storeCall {
+            try Self.decodeMessages(
+                try connection.query(
+                    Self.selectColumns + " WHERE seq > $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq LIMIT $3",
+                    [afterSeq.postgresBind, beforeSeq.postgresBind, Int64(limit).postgresBind]
+                )
+            )
+        }
+    }
+
     /// The highest committed seq, or 0 for an empty log.
     ///
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.

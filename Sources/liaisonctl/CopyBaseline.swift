@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonBench
 import LiaisonCore
 import Postgres
 

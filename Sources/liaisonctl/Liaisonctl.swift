@@ -21,7 +21,7 @@ struct Liaisonctl: AsyncParsableCommand {
         subcommands: [
             Migrate.self, AccountCommand.self, TokenCommand.self, MessagesCommand.self,
             ConsumerCommand.self, DeadLetterCommand.self, AclCommand.self, AuditCommand.self, RetentionCommand.self,
-            Pub.self, Sub.self, Bench.self, ReceiptsCommand.self,
+            Pub.self, Sub.self, Bench.self, ReceiptsCommand.self, Status.self,
         ]
     )
 

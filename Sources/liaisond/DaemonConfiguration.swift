@@ -6,7 +6,7 @@ import SystemPackage
 
 /// Reads the daemon's settings from, in order of precedence: command-line flags, `LIAISON_*`
 /// environment variables, the JSON configuration file, built-in defaults (docs/CONFIGURATION.md).
-struct DaemonConfiguration {
+struct DaemonConfiguration: Sendable {
     var server: ServerConfiguration
     var logLevel: Logger.Level
 
@@ -176,6 +176,7 @@ struct DaemonConfiguration {
         server.audit = try Self.audit(reader, server.audit)
         server.receipts = try Self.receipts(reader, server.receipts)
         server.retention = try Self.retention(reader, server.retention)
+        server.metrics = try Self.metrics(reader, server.metrics)
         try Self.readTLS(reader, into: &server)
 
         let levelText = reader.string(forKey: "log.level", default: "info")
@@ -206,6 +207,27 @@ struct DaemonConfiguration {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw Invalid(key: key, message: "'\(text)' has no host") }
         return (host, port)
+    }
+
+    /// Reads the `metrics.*` keys: the HTTP endpoint and the node heartbeat (docs/OPERATIONS.md, "Metrics").
+    private static func metrics(_ reader: ConfigReader, _ defaults: MetricsSettings) throws -> MetricsSettings {
+        var metrics = defaults
+        let listen = reader.string(forKey: "metrics.listen", default: "")
+        metrics.listen = listen.isEmpty ? nil : try Self.parseListen(listen, key: "metrics.listen")
+        metrics.heartbeatMilliseconds = try Self.int64(
+            reader,
+            "metrics.heartbeatMs",
+            metrics.heartbeatMilliseconds,
+            100...600_000
+        )
+        metrics.lagIntervalMilliseconds = try Self.int64(
+            reader,
+            "metrics.lagIntervalMs",
+            metrics.lagIntervalMilliseconds,
+            100...3_600_000
+        )
+        metrics.lagConsumers = try Self.int(reader, "metrics.lagConsumers", metrics.lagConsumers, 0...1000)
+        return metrics
     }
 
     /// Reads the `retention.*` keys: the purge service (docs/AUDIT.md, "Retention").

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `liaisond`: the Liaison message daemon. Parses flags, loads configuration, checks the schema,
-/// and runs the server until SIGTERM or SIGINT.
+/// and runs the server until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 @main
 struct Liaisond: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,30 +44,43 @@ struct Liaisond: AsyncParsableCommand {
         if let logLevel { overrides["log.level"] = logLevel }
         let file = self.config ?? "config/liaisond.json"
 
+        let fileIsOptional = self.config == nil
+        let load: @Sendable () async throws -> DaemonConfiguration = { [overrides] in
+            try await DaemonConfiguration.load(file: file, fileIsOptional: fileIsOptional, overrides: overrides)
+        }
         let settings: DaemonConfiguration
         do {
-            settings = try await DaemonConfiguration.load(
-                file: file,
-                fileIsOptional: self.config == nil,
-                overrides: overrides
-            )
+            settings = try await load()
         } catch {
             throw ValidationError("\(error)")
         }
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let level = LogLevelControl(settings.logLevel)
+        LoggingSystem.bootstrap { label in ReloadableLevelLogHandler(label: label, control: level) }
         let logger = Logger(label: "liaisond")
+        // Trapped before anything runs: SIGHUP's default action would end the daemon undrained.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         try await Self.checkSchema(settings.server.databaseURL, logger: logger)
 
         let server = LiaisonServer(configuration: settings.server, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let reloader = ConfigurationReloader(
+            signals: hangups,
+            load: load,
+            initial: settings,
+            server: server,
+            logLevel: level,
+            logger: logger
         )
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: server),
+                // Ends first at shutdown; its end must not cancel the server's drain.
+                .init(service: reloader, successTerminationBehavior: .ignore),
+            ],
+            logger: logger
+        )
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
         } catch {

@@ -12,6 +12,8 @@ final class Daemon: Sendable {
     let databaseURL: String
     /// The `LIAISON_*` settings it was started with (e.g. `LIAISON_LIMITS_HIGH_WATER_MARK`).
     let settings: [String: String]
+    /// Flags it was started with besides `--listen`, `--database-url` and `--node-name` (`--config FILE`).
+    let arguments: [String]
     private let process: Process
     private let log: URL
 
@@ -21,13 +23,20 @@ final class Daemon: Sendable {
     ///   - databaseURL: A migrated database.
     ///   - settings: `LIAISON_*` environment variables for the daemon (the test's own are never passed on).
     ///   - port: The TCP port; 0 (the default) picks a free one.
+    ///   - arguments: More flags, such as `--config FILE`.
     /// - Throws: A test failure with the daemon's log when it does not listen within 20 s.
-    init(databaseURL: String, settings: [String: String] = [:], port: Int = 0) async throws {
+    init(
+        databaseURL: String,
+        settings: [String: String] = [:],
+        port: Int = 0,
+        arguments: [String] = []
+    ) async throws {
         let process = Process()
         process.executableURL = try CLI.executable("liaisond")
-        process.arguments = [
-            "--listen", "127.0.0.1:\(port)", "--database-url", databaseURL, "--node-name", "clitest",
-        ]
+        process.arguments =
+            [
+                "--listen", "127.0.0.1:\(port)", "--database-url", databaseURL, "--node-name", "clitest",
+            ] + arguments
         process.environment = CLI.baseEnvironment().merging(settings) { _, new in new }
         process.currentDirectoryURL = FileManager.default.temporaryDirectory
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("liaisond-clitest-\(UUID()).log")
@@ -53,6 +62,7 @@ final class Daemon: Sendable {
         self.port = listening
         self.databaseURL = databaseURL
         self.settings = settings
+        self.arguments = arguments
         self.process = process
         self.log = log
     }
@@ -100,7 +110,12 @@ final class Daemon: Sendable {
     /// - Returns: The new, listening daemon.
     /// - Throws: A test failure with its log when it does not listen within 20 s.
     func restarted() async throws -> Daemon {
-        try await Daemon(databaseURL: self.databaseURL, settings: self.settings, port: self.port)
+        try await Daemon(
+            databaseURL: self.databaseURL,
+            settings: self.settings,
+            port: self.port,
+            arguments: self.arguments
+        )
     }
 
     /// The daemon's resident set size in bytes (`VmRSS` of `/proc/<pid>/status`), or nil when the

@@ -38,7 +38,7 @@ struct FrozenDatabaseTests {
             let client = try await Self.client(port: port, account: Self.publisherAccount, tokens: tokens)
             publishers.append(TimedPublisher(client, topic: Self.topic, label: "frozen p\(index)"))
         }
-        try await Self.waitUntil("both publishers get OK PUB", within: .seconds(20)) {
+        try await Polling.until("both publishers get OK PUB", within: .seconds(20)) {
             publishers.allSatisfy { $0.snapshot.contains { Self.isStored($0.reply) } }
         }
 
@@ -63,7 +63,7 @@ struct FrozenDatabaseTests {
 
         cluster.thaw()
         let thawedAt = ContinuousClock.now
-        try await Self.waitUntil("a PUB sent after SIGCONT gets OK PUB", within: .seconds(20)) {
+        try await Polling.until("a PUB sent after SIGCONT gets OK PUB", within: .seconds(20)) {
             publishers.contains { $0.snapshot.contains { $0.sent > thawedAt && Self.isStored($0.reply) } }
         }
         let resumedAfter = ContinuousClock.now - thawedAt
@@ -104,7 +104,7 @@ struct FrozenDatabaseTests {
         let (daemon, tokens) = try await Self.daemon(on: cluster)
         let client = try await Self.client(port: daemon.port, account: Self.publisherAccount, tokens: tokens)
         let publisher = TimedPublisher(client, topic: Self.topic, label: "shutdown")
-        try await Self.waitUntil("OK PUB", within: .seconds(20)) {
+        try await Polling.until("OK PUB", within: .seconds(20)) {
             publisher.snapshot.contains { Self.isStored($0.reply) }
         }
         try cluster.freeze()
@@ -169,19 +169,6 @@ struct FrozenDatabaseTests {
             let client = try ProcessClient(port: port)
             try client.authenticate(account: account, token: token)
             return client
-        }
-    }
-
-    /// Polls `condition` every 50 ms until it holds.
-    ///
-    /// - Throws: ``DaemonFailure`` naming `what` when it does not hold within `limit`.
-    private static func waitUntil(_ what: String, within limit: Duration, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                throw DaemonFailure(description: "not within \(limit): \(what)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -19,7 +19,7 @@ final class PrivateCluster: Sendable {
     /// The URL of its `postgres` database, as `pg-cluster.sh` printed it.
     let serverURL: String
 
-    private init(directory: URL, port: Int, serverURL: String) {
+    init(directory: URL, port: Int, serverURL: String) {
         self.directory = directory
         self.port = port
         self.serverURL = serverURL
@@ -29,12 +29,21 @@ final class PrivateCluster: Sendable {
     ///
     /// - Throws: ``DaemonFailure`` with the script's output when it fails.
     static func start() async throws -> PrivateCluster {
+        try await Self.launch { directory, port in ["start", directory, port] }
+    }
+
+    /// Runs `pg-cluster.sh` with the arguments `command` makes of a new folder and a free port
+    /// (`start DIR PORT`, `standby DIR PORT PRIMARY_PORT`).
+    ///
+    /// - Returns: The cluster it started.
+    /// - Throws: ``DaemonFailure`` with the script's output when it fails.
+    static func launch(_ command: @escaping @Sendable (String, String) -> [String]) async throws -> PrivateCluster {
         let name = "liaison-pg-" + UUID().uuidString.prefix(8).lowercased()
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(name)
         let port = try Self.freePort()
         let script = CLI.packageRoot.appendingPathComponent("scripts/pg-cluster.sh").path
         let (status, output) = try await ProcessClient.onThread {
-            try Self.run(["/bin/bash", script, "start", directory.path, String(port)])
+            try Self.run(["/bin/bash", script] + command(directory.path, String(port)))
         }
         let cluster = PrivateCluster(
             directory: directory,
@@ -43,7 +52,7 @@ final class PrivateCluster: Sendable {
         )
         guard status == 0, cluster.serverURL.hasPrefix("postgresql://") else {
             cluster.stop()
-            throw DaemonFailure(description: "pg-cluster.sh start exited \(status): \(output)")
+            throw DaemonFailure(description: "pg-cluster.sh \(command("DIR", "PORT")) exited \(status): \(output)")
         }
         return cluster
     }

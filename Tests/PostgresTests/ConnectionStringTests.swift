@@ -38,6 +38,7 @@ struct ConnectionStringTests {
             "postgresql://liaison@[::1]:5432/postgres",
             "postgresql:///liaison?host=/tmp/pg/socket",
             "postgresql://host1:5432,host2:5433/db",
+            "postgresql://liaison@10.0.0.1:5432,10.0.0.2:5432/liaison?target_session_attrs=read-write",
             "host=127.0.0.1 port=5432 dbname=liaison user=liaison",
             "host = 127.0.0.1 dbname='my db'",
         ]

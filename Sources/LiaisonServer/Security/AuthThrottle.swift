@@ -35,12 +35,20 @@ final class AuthThrottle: Sendable {
         var lastFailure: Int64
     }
 
-    let policy: Policy
+    // Safe to share: guarded by the lock; a configuration reload replaces it.
+    private let currentPolicy: NIOLockedValueBox<Policy>
+    /// The delays and lockouts in force.
+    var policy: Policy { self.currentPolicy.withLockedValue { $0 } }
     // Safe to share: the records are guarded by the lock.
     private let records = NIOLockedValueBox<[String: Record]>([:])
 
     init(policy: Policy = Policy()) {
-        self.policy = policy
+        self.currentPolicy = NIOLockedValueBox(policy)
+    }
+
+    /// Replaces the policy (a configuration reload); the failures recorded so far stay.
+    func update(policy: Policy) {
+        self.currentPolicy.withLockedValue { $0 = policy }
     }
 
     private static func keys(address: String, account: String) -> [String] {
@@ -49,23 +57,24 @@ final class AuthThrottle: Sendable {
 
     /// Decides how to treat an attempt from `address` for `account` at `now`.
     func verdict(address: String, account: String, now: Int64) -> Verdict {
-        self.records.withLockedValue { records in
+        let policy = self.policy
+        return self.records.withLockedValue { records in
             var worst = Verdict.proceed
             for key in Self.keys(address: address, account: account) {
                 guard let record = records[key] else { continue }
-                if now - record.lastFailure >= self.policy.lockoutMilliseconds {
+                if now - record.lastFailure >= policy.lockoutMilliseconds {
                     records[key] = nil
                     continue
                 }
-                let lockoutEnds = record.lastFailure + self.policy.lockoutMilliseconds - now
-                if record.failures >= self.policy.lockoutFailures {
+                let lockoutEnds = record.lastFailure + policy.lockoutMilliseconds - now
+                if record.failures >= policy.lockoutFailures {
                     return .refuse(retryAfterMilliseconds: lockoutEnds)
                 }
-                if record.failures >= self.policy.freeFailures {
-                    let doublings = min(record.failures - self.policy.freeFailures, 12)
-                    let delay = self.policy.baseDelayMilliseconds << doublings
+                if record.failures >= policy.freeFailures {
+                    let doublings = min(record.failures - policy.freeFailures, 12)
+                    let delay = policy.baseDelayMilliseconds << doublings
                     // The auth timeout would fire first and answer `ERR 401 no AUTH within …`.
-                    if delay >= self.policy.longestDelayMilliseconds {
+                    if delay >= policy.longestDelayMilliseconds {
                         return .refuse(retryAfterMilliseconds: lockoutEnds)
                     }
                     if case .delay(let current) = worst, current >= delay { continue }

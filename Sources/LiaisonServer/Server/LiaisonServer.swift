@@ -19,6 +19,8 @@ public final class LiaisonServer: Service, Sendable {
     /// What the server has done since ``run()`` started (connections, publishes, catch-ups).
     public let counters = ServerCounters()
     private let ready = NIOLockedValueBox<[CheckedContinuation<BoundAddresses, any Error>]>([])
+    /// What a configuration reload changes while the server runs (``apply(_:)``).
+    let live: LiveSettings
 
     /// The listeners' addresses, once bound: `nil` for a listener that is not configured.
     typealias BoundAddresses = (plaintext: SocketAddress?, tls: SocketAddress?)
@@ -31,6 +33,7 @@ public final class LiaisonServer: Service, Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.live = LiveSettings(limits: configuration.limits)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
 
@@ -108,40 +111,34 @@ public final class LiaisonServer: Service, Sendable {
             )
         )
         let router = Router()
+        let fanOut = LogFanOut(router: router, storage: storage, logger: self.logger)
+        let durables = DurableRegistry(leases: storage)
         let writer = GroupCommitWriter(
             storage: storage,
-            router: router,
+            router: fanOut,
             logger: self.logger,
             maxBatchCount: configuration.maxBatchCount,
             dedupeWindowSeconds: configuration.dedupeWindowSeconds,
-            timeoutMilliseconds: configuration.publishTimeoutMilliseconds
+            timeoutMilliseconds: configuration.publishTimeoutMilliseconds,
+            monitor: self.counters.commits
         )
-        let limits = configuration.limits
+        self.live.update(limits: configuration.limits, tls: tlsContext)
         let shared = SessionContext(
             writer: writer,
             router: router,
             storage: storage,
-            limits: limits,
+            live: self.live,
             nodeName: configuration.nodeName,
             publishTimeoutMilliseconds: configuration.publishTimeoutMilliseconds,
             logger: self.logger,
             registry: ConnectionRegistry(),
             ids: IDGenerator(),
             counters: self.counters,
-            durables: DurableRegistry(),
+            durables: durables,
             security: SecurityContext(
                 access: AccessControl(storage: storage, logger: self.logger),
-                throttle: AuthThrottle(
-                    policy: .init(
-                        freeFailures: limits.authFreeFailures,
-                        baseDelayMilliseconds: limits.authBaseDelayMilliseconds,
-                        lockoutFailures: limits.authLockoutFailures,
-                        lockoutMilliseconds: limits.authLockoutMilliseconds,
-                        longestDelayMilliseconds: limits.authTimeoutMilliseconds > 0
-                            ? limits.authTimeoutMilliseconds : .max
-                    )
-                ),
-                publishRate: RateLimiter(ratePerSecond: limits.publishRatePerSecond, burst: limits.publishBurst),
+                throttle: self.live.throttle,
+                publishRate: self.live.publishRate,
                 events: SecurityEventRecorder(storage: storage, logger: self.logger)
             ),
             receipts: configuration.receipts.enabled
@@ -150,7 +147,6 @@ public final class LiaisonServer: Service, Sendable {
         let listeners = Listeners(
             configuration: configuration,
             group: self.group,
-            tls: tlsContext,
             shared: shared,
             logger: self.logger
         ) { addresses in self.announce(addresses) }
@@ -158,14 +154,29 @@ public final class LiaisonServer: Service, Sendable {
             services: [
                 .init(service: StorageService(storage: storage), serviceName: "storage"),
                 .init(service: writer, serviceName: "writer"),
-                .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
-            ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices() + [
                 .init(
-                    service: listeners,
-                    successTerminationBehavior: .gracefullyShutdownGroup,
-                    serviceName: "listeners"
-                )
-            ],
+                    service: LogFollower(fanOut: fanOut, storage: storage, logger: self.logger),
+                    serviceName: "log-follower"
+                ),
+                .init(
+                    service: LeaseWatch(leases: storage, durables: durables, logger: self.logger),
+                    serviceName: "lease-watch"
+                ),
+                .init(service: AccessPoll(access: shared.security.access), serviceName: "access-poll"),
+            ] + self.sealerService(storage: storage, key: signingKey) + self.retentionServices()
+                + MetricsServices.make(
+                    configuration: configuration,
+                    storage: storage,
+                    group: self.group,
+                    counters: self.counters,
+                    logger: self.logger
+                ) { self.boundAddresses.withLockedValue { $0.flatMap { $0.plaintext ?? $0.tls } } } + [
+                    .init(
+                        service: listeners,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        serviceName: "listeners"
+                    )
+                ],
             logger: self.logger
         )
         if let receipts = shared.receipts {

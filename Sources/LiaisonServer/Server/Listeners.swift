@@ -9,10 +9,13 @@ import ServiceLifecycle
 
 /// The plaintext and TLS listeners as one `Service`: binds, accepts until graceful shutdown,
 /// then drains every connection (pending publishes committed and answered, then closed).
+///
+/// Each accepted connection takes the limits and the TLS context current in
+/// ``SessionContext/live`` when it is accepted, so a configuration reload reaches new
+/// connections without touching open ones.
 struct Listeners: Service {
     let configuration: ServerConfiguration
     let group: MultiThreadedEventLoopGroup
-    let tls: NIOSSLContext?
     let shared: SessionContext
     let logger: Logger
     /// Told the bound addresses once both listeners are up.
@@ -23,7 +26,7 @@ struct Listeners: Service {
         var addresses: LiaisonServer.BoundAddresses = (nil, nil)
         do {
             if self.configuration.plaintextEnabled {
-                let channel = try await self.bootstrap(tls: nil).bind(
+                let channel = try await self.bootstrap(tls: false).bind(
                     host: self.configuration.host,
                     port: self.configuration.port
                 ).get()
@@ -31,8 +34,8 @@ struct Listeners: Service {
                 addresses.plaintext = channel.localAddress
                 self.logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
             }
-            if let settings = self.configuration.tls, let tls = self.tls {
-                let channel = try await self.bootstrap(tls: tls).bind(host: settings.host, port: settings.port).get()
+            if let settings = self.configuration.tls, self.shared.live.tlsContext != nil {
+                let channel = try await self.bootstrap(tls: true).bind(host: settings.host, port: settings.port).get()
                 channels.append(channel)
                 addresses.tls = channel.localAddress
                 self.logger.info(
@@ -55,11 +58,10 @@ struct Listeners: Service {
         await self.drain()
     }
 
-    /// The listener for plaintext connections, or for TLS ones when `tls` is given: then the TLS
+    /// The listener for plaintext connections, or for TLS ones when `tls` is true: then the TLS
     /// handler and ``PeerIdentityHandler`` come first, and the session's greeting (written in
     /// `channelActive`) waits in the TLS handler until the handshake completes.
-    private func bootstrap(tls: NIOSSLContext?) -> ServerBootstrap {
-        let limits = self.configuration.limits
+    private func bootstrap(tls: Bool) -> ServerBootstrap {
         let shared = self.shared
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
@@ -68,21 +70,24 @@ struct Listeners: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // A client that half-closes (nc -q) still gets every reply before the close.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(
-                .writeBufferWaterMark,
-                value: .init(low: max(1, limits.highWaterMark / 2), high: max(2, limits.highWaterMark))
-            )
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let limits = shared.live.limits
+                let context = tls ? shared.live.tlsContext : nil
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.syncOptions?.setOption(
+                        .writeBufferWaterMark,
+                        value: .init(low: max(1, limits.highWaterMark / 2), high: max(2, limits.highWaterMark))
+                    )
                     let remote =
                         channel.remoteAddress.map { address in
                             address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
                         } ?? "?"
                     let sync = channel.pipeline.syncOperations
-                    if let tls {
-                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    if let context {
+                        try sync.addHandler(NIOSSLServerHandler(context: context))
                         try sync.addHandler(PeerIdentityHandler())
                     }
+                    try sync.addHandler(ByteCountingHandler(counters: shared.counters))
                     try sync.addHandler(
                         IdleStateHandler(readTimeout: .milliseconds(limits.pingIntervalMilliseconds))
                     )

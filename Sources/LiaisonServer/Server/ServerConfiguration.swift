@@ -103,6 +103,8 @@ public struct ServerConfiguration: Sendable {
     public var receipts = ReceiptSettings()
     /// Retention purging (docs/AUDIT.md, "Retention").
     public var retention = RetentionSettings()
+    /// The metrics and health endpoint and the node heartbeat (docs/OPERATIONS.md, "Metrics").
+    public var metrics = MetricsSettings()
 
     /// Creates a configuration with defaults for everything but the database.
     public init(databaseURL: String) {

@@ -3,8 +3,9 @@
 /// The listener speaks TLS 1.2 at least (ECDHE with AES-GCM or ChaCha20 only) and prefers
 /// TLS 1.3. With ``clientCAPath`` set it asks every client for a certificate signed by that CA
 /// (mutual TLS) and authenticates the connection as the account its subject CN names
-/// (``PeerIdentity``); with ``requireClientCertificate`` it refuses clients that present none. Files are read when the server starts (and by
-/// ``validate()``), so a renewed certificate takes effect on restart.
+/// (``PeerIdentity``); with ``requireClientCertificate`` it refuses clients that present none. Files are read when the server starts, by
+/// ``validate()``, and again on a configuration reload (`SIGHUP`, ``LiaisonServer/apply(_:)``),
+/// so a renewed certificate written over the old files is used by the next TLS connection.
 public struct TLSSettings: Sendable, Equatable {
     /// Address the TLS listener binds (default `127.0.0.1`).
     public var host: String

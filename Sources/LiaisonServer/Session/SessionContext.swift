@@ -3,12 +3,13 @@ import LiaisonStore
 import Logging
 import NIOConcurrencyHelpers
 
-/// What every client session shares: the writer, the router, the store, the limits.
+/// What every client session shares: the writer, the router, the store, the live settings.
 struct SessionContext: Sendable {
     var writer: GroupCommitWriter
     var router: Router
     var storage: any LiaisonStorage
-    var limits: ServerConfiguration.Limits
+    /// The limits a connection takes when it opens (they change on a configuration reload).
+    var live: LiveSettings
     var nodeName: String
     var publishTimeoutMilliseconds: Int64
     var logger: Logger

@@ -9,6 +9,11 @@ extension SessionHandler {
         let storage = self.shared.storage
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let durables = self.shared.durables
+        if case .openConsumer(_, let opening) = request {
+            // Should the lease be lost to another daemon (a database reconnect), end this connection.
+            let channel = context.channel
+            durables.attach(account: opening.account, name: opening.name) { channel.close(promise: nil) }
+        }
         let promise = context.eventLoop.makePromise(of: StoreAnswer?.self)
         Task(executorPreference: StorageExecutor.shared) {
             promise.succeed(await SessionHandler.answer(request, storage: storage, durables: durables))

@@ -44,7 +44,7 @@ final class SessionHandler: ChannelInboundHandler {
         self.context = context
         self.sink = SessionSink(handler: self, eventLoop: context.eventLoop)
         let configuration = SessionStateMachine.Configuration(
-            limits: self.shared.limits,
+            limits: self.shared.live.limits,
             nodeName: self.shared.nodeName,
             remoteHost: context.channel.remoteAddress?.ipAddress ?? self.remoteAddress,
             publishTimeoutMilliseconds: self.shared.publishTimeoutMilliseconds,
@@ -72,6 +72,7 @@ final class SessionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         self.shared.registry.add(context.channel)
         self.shared.counters.add(\.connections)
+        self.shared.counters.add(\.openConnections)
         self.logger.debug("connection opened")
         self.run { $0.channelActive(now: Monotonic.milliseconds()) }
         context.fireChannelActive()
@@ -80,6 +81,7 @@ final class SessionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.run { $0.channelInactive() }
         self.shared.registry.remove(context.channel)
+        self.shared.counters.add(\.openConnections, -1)
         self.logger.debug("connection closed")
         context.fireChannelInactive()
     }
@@ -194,6 +196,7 @@ final class SessionHandler: ChannelInboundHandler {
         case .cancelTimer(let timer):
             self.timers.removeValue(forKey: timer)?.cancel()
         case .securityEvent(let kind, let account, let reason):
+            self.shared.counters.count(kind)
             self.shared.security.events.record(kind, account: account, remote: self.remoteAddress, reason: reason)
         case .count(let counter, let amount):
             self.shared.counters.add(counter.keyPath, amount)
@@ -267,6 +270,8 @@ extension SessionCounter {
         case .deadLettered: \.deadLettered
         case .replayPages: \.replayPages
         case .subscriptions: \.subscriptions
+        case .publishRateLimited: \.publishesRateLimited
+        case .subscriptionLimitReached: \.subscriptionsOverLimit
         }
     }
 }

@@ -50,7 +50,7 @@ final class GroupCommitWriter: Service, Sendable {
     }
 
     private let storage: any LiaisonStorage
-    private let router: Router
+    private let router: any CommitFanOut
     private let logger: Logger
     private let dedupeWindowSeconds: Int64
     private let timeoutMilliseconds: Int64
@@ -63,10 +63,13 @@ final class GroupCommitWriter: Service, Sendable {
     private let tokens: NIOLockedValueBox<Int64>
     // Safe to share: the queue is guarded by this lock.
     private let state: NIOLockedValueBox<State>
+    /// Told of each append's start and end (commit latency, batch size, readiness).
+    let monitor: CommitMonitor
 
     /// - Parameters:
     ///   - storage: Where batches are appended.
-    ///   - router: Receives each committed batch for fan-out.
+    ///   - router: Receives each committed batch for fan-out (the ``Router``, or a ``LogFanOut``
+    ///     that orders it with other daemons' commits).
     ///   - maxBatchCount: At most this many messages per transaction.
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
     ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
@@ -74,18 +77,21 @@ final class GroupCommitWriter: Service, Sendable {
     ///   - resolveRetryMilliseconds: The first pause before an idle writer looks up a batch in
     ///     doubt again (it doubles up to 1 s).
     ///   - clock: Monotonic milliseconds (tests drive deadlines with a manual one).
+    ///   - monitor: Told of each append's start and end.
     init(
         storage: any LiaisonStorage,
-        router: Router,
+        router: any CommitFanOut,
         logger: Logger,
         maxBatchCount: Int = 4096,
         maxBatchBytes: Int = 8 << 20,
         dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
         timeoutMilliseconds: Int64 = 5_000,
         resolveRetryMilliseconds: Int64 = 250,
-        clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() }
+        clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() },
+        monitor: CommitMonitor = CommitMonitor()
     ) {
         self.clock = clock
+        self.monitor = monitor
         self.storage = storage
         self.router = router
         self.logger = logger
@@ -288,6 +294,8 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func append(_ batch: [Pending], deadline: Int64) async -> InDoubtBatch? {
         let token = self.nextToken()
+        let monitored = self.monitor.started()
+        self.router.appendStarted()
         do {
             let appended = try await self.storage.append(
                 batch.map(\.message),
@@ -295,9 +303,12 @@ final class GroupCommitWriter: Service, Sendable {
                 dedupeWindowSeconds: self.dedupeWindowSeconds,
                 deadline: self.instant(deadline)
             )
-            self.deliver(batch, appended)
+            self.monitor.finished(monitored, messages: batch.count, succeeded: true)
+            self.deliver(batch, appended, appendEnded: true)
             return nil
         } catch {
+            self.router.appendEnded(stored: [])
+            self.monitor.finished(monitored, messages: batch.count, succeeded: false)
             let error = StoreError.wrap(error)
             if error.outcomeUnknown {
                 self.logger.warning(
@@ -363,7 +374,7 @@ final class GroupCommitWriter: Service, Sendable {
                 "interrupted batch had committed: routing it",
                 metadata: ["batch.count": "\(doubt.batch.count)"]
             )
-            self.deliver(doubt.batch, found)
+            self.deliver(doubt.batch, found, appendEnded: false)
         } else {
             self.logger.notice(
                 "interrupted batch had not committed",
@@ -374,8 +385,9 @@ final class GroupCommitWriter: Service, Sendable {
         return .resolved
     }
 
-    /// Fans a committed batch out and answers its publishers.
-    private func deliver(_ batch: [Pending], _ appended: MessageLog.Appended) {
+    /// Fans a committed batch out and answers its publishers; `appendEnded` when it is the
+    /// answer of the append just sent (not a batch in doubt looked up later).
+    private func deliver(_ batch: [Pending], _ appended: MessageLog.Appended, appendEnded: Bool) {
         var stored: [Message] = []
         stored.reserveCapacity(batch.count)
         for (offset, pending) in batch.enumerated() where !appended.duplicates[offset] {
@@ -391,7 +403,11 @@ final class GroupCommitWriter: Service, Sendable {
             )
         }
         // Duplicates were stored before: they are neither routed nor delivered again.
-        if !stored.isEmpty { self.router.publish(stored) }
+        if appendEnded {
+            self.router.appendEnded(stored: stored)
+        } else {
+            self.router.committed(stored)
+        }
         Self.answer(batch) { index in
             .success(Outcome(seq: appended.seqs[index], duplicate: appended.duplicates[index]))
         }

@@ -1,6 +1,7 @@
 import Foundation
 public import LiaisonCore
 import Postgres
+import Synchronization
 
 /// ``LiaisonStorage`` over PostgreSQL: libpq threads of its own, and a deadline on every call.
 ///
@@ -12,13 +13,24 @@ import Postgres
 /// - the **read** pool serves authentication, replay pages, redelivery reads and audit writes.
 public final class PostgresStorage: LiaisonStorage {
     private let writer: PostgresWorker
-    private let consumers: PostgresWorker
+    let consumers: PostgresWorker
     private let reads: PostgresPool
     /// The log sealer's thread: its session holds the seal lock (docs/AUDIT.md); it connects at
     /// the sealer's first call, so a daemon with `audit.enabled` false never opens it.
     private let sealer: PostgresWorker
+    /// The log follower's reads (docs/ARCHITECTURE.md, invariant 13), off the read pool so a
+    /// burst of replays never delays live fan-out of other daemons' messages.
+    let follower: PostgresWorker
+    /// Waits for `liaison_append`'s notifications; blocked in `poll()` most of the time.
+    let listener: PostgresWorker
+    /// The backend PID of the listener's connection that ran `LISTEN` (0: none yet).
+    let listening = Mutex<Int32>(0)
+    /// Durable consumers whose lease this daemon holds on the consumer thread's connection.
+    let leases = Mutex(ConsumerLeases())
     /// The longest any call other than ``append(_:token:dedupeWindowSeconds:deadline:)`` waits, in milliseconds.
     public let callTimeoutMilliseconds: Int64
+    /// Counts every thread's connection attempts (``connectionStatistics``).
+    let connects: ConnectionAttempts
 
     /// Starts the storage threads; connections open lazily, at first use, and again after a failure.
     ///
@@ -28,23 +40,29 @@ public final class PostgresStorage: LiaisonStorage {
     ///   - timeouts: Connect, statement and call deadlines, and TCP keepalive settings.
     public init(databaseURL: String, readPoolSize: Int, timeouts: DatabaseTimeouts = .init()) {
         let options = timeouts.connectionOptions
-        let connect: @Sendable () throws -> Connection = { try Connection(databaseURL, options: options) }
+        let connects = ConnectionAttempts()
+        self.connects = connects
+        let connect = connects.counting { try Connection(databaseURL, options: options) }
         self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
         self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
         self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)
         self.sealer = PostgresWorker(name: "liaison-sealer", connect: connect)
+        self.follower = PostgresWorker(name: "liaison-follower", connect: connect)
+        self.listener = PostgresWorker(name: "liaison-listener", connect: connect)
         self.callTimeoutMilliseconds = max(1, timeouts.callMilliseconds)
     }
 
     /// Finishes queued jobs, closes the connections and ends the threads. Blocks; idempotent.
     public func shutdown() {
+        self.listener.shutdown()
+        self.follower.shutdown()
         self.sealer.shutdown()
         self.reads.shutdown()
         self.consumers.shutdown()
         self.writer.shutdown()
     }
 
-    private var deadline: ContinuousClock.Instant {
+    var deadline: ContinuousClock.Instant {
         .now + .milliseconds(self.callTimeoutMilliseconds)
     }
 
@@ -115,19 +133,28 @@ public final class PostgresStorage: LiaisonStorage {
 
     public func openConsumer(_ opening: ConsumerOpening) async throws -> ConsumerBinding {
         try await DeadlineCall.run("open consumer", on: self.consumers, deadline: self.deadline) { connection in
-            let store = Consumers()
-            let info = try store.open(
-                account: opening.account,
-                name: opening.name,
-                settings: opening.settings,
-                start: opening.start,
-                reset: opening.reset,
-                on: connection
-            )
-            let pending =
-                info.settings.ackMode == .explicit
-                ? try store.pending(account: opening.account, name: opening.name, on: connection) : [:]
-            return ConsumerBinding(info: info, pending: pending)
+            // The lease first: one connection across every daemon on this database.
+            guard try self.takeLease(account: opening.account, name: opening.name, on: connection) else {
+                throw StoreError(.conflict, "durable \(opening.name) is in use by another connection")
+            }
+            do {
+                let store = Consumers()
+                let info = try store.open(
+                    account: opening.account,
+                    name: opening.name,
+                    settings: opening.settings,
+                    start: opening.start,
+                    reset: opening.reset,
+                    on: connection
+                )
+                let pending =
+                    info.settings.ackMode == .explicit
+                    ? try store.pending(account: opening.account, name: opening.name, on: connection) : [:]
+                return ConsumerBinding(info: info, pending: pending)
+            } catch {
+                try? self.freeLease(account: opening.account, name: opening.name, on: connection)
+                throw error
+            }
         }
     }
 

@@ -39,6 +39,8 @@ enum SessionTimer: Hashable, Sendable {
 enum SessionCounter: Sendable, Equatable {
     case published, duplicates, publishFailures, delivered, catchUps, redelivered, deadLettered, replayPages
     case subscriptions
+    /// A `PUB` refused with `ERR 429` (publish rate); a `SUB` refused with `ERR 429` (subscription limit).
+    case publishRateLimited, subscriptionLimitReached
 }
 
 /// What the channel handler must do for the state machine.

@@ -93,6 +93,7 @@ extension SessionStateMachine {
             )
         }
         guard self.policy.takePublishToken(account.name, now: now) else {
+            self.emit(.count(.publishRateLimited, 1))
             return self.send(
                 ProtocolError(
                     .tooManyRequests,

@@ -11,6 +11,7 @@ extension SessionStateMachine {
             return self.send(ProtocolError(.conflict, "subscription \(request.sid) exists").replyLine)
         }
         if self.subscriptions.count >= self.limits.maxSubscriptions {
+            self.emit(.count(.subscriptionLimitReached, 1))
             return self.send(
                 ProtocolError(.tooManyRequests, "at most \(self.limits.maxSubscriptions) subscriptions per connection")
                     .replyLine

@@ -1,12 +1,12 @@
-/// The order statistics `bench` reports.
-enum BenchStatistics {
+/// The order statistics `liaisonctl bench` reports.
+public enum BenchStatistics {
     /// The nearest-rank percentile of `values`: the smallest value with at least `percent`% of
     /// the values at or below it; 0 when empty.
     ///
     /// - Parameters:
     ///   - values: Samples, in any order.
     ///   - percent: 0–100, e.g. 50 or 99.
-    static func percentile(_ values: [Double], _ percent: Double) -> Double {
+    public static func percentile(_ values: [Double], _ percent: Double) -> Double {
         guard !values.isEmpty else {
             return 0
         }
@@ -16,7 +16,7 @@ enum BenchStatistics {
     }
 
     /// The median: the middle value, or the mean of the two middle values; 0 when empty.
-    static func median(_ values: [Double]) -> Double {
+    public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else {
             return 0
         }
@@ -26,13 +26,13 @@ enum BenchStatistics {
     }
 
     /// A duration in milliseconds.
-    static func milliseconds(_ duration: Duration) -> Double {
+    public static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
     /// A duration in seconds.
-    static func seconds(_ duration: Duration) -> Double {
+    public static func seconds(_ duration: Duration) -> Double {
         Self.milliseconds(duration) / 1000
     }
 }
