@@ -59,7 +59,8 @@ enum MetricsFetch {
 
     /// `HOST:PORT` (IPv6 as `[::1]:9464`), or a `http://HOST:PORT[/…]` URL.
     ///
-    /// - Throws: ``CLIFailure`` for anything else.
+    /// - Throws: ``CLIFailure`` for anything else: no port or one outside 1...65535, an IPv6
+    ///   host without both brackets (`http://[::1`), a user part or query in the host.
     static func split(_ text: String) throws -> (String, Int) {
         var rest = Substring(text)
         if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
@@ -70,7 +71,15 @@ enum MetricsFetch {
             throw CLIFailure("'\(text)' is not http://HOST:PORT")
         }
         var host = rest[..<colon]
-        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 {
+            host = host.dropFirst().dropLast()
+        } else if host.contains(where: { ":[]".contains($0) }) {
+            // `[::1` or `::1:9464`: an IPv6 host needs both brackets, or the port is ambiguous.
+            throw CLIFailure("'\(text)' is not http://HOST:PORT (an IPv6 host goes in brackets: http://[::1]:9464)")
+        }
+        guard !host.contains(where: { $0 == "@" || $0 == "?" || $0 == "#" || $0.isWhitespace }) else {
+            throw CLIFailure("'\(text)' is not http://HOST:PORT")
+        }
         return (String(host), port)
     }
 }

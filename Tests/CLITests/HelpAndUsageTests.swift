@@ -37,6 +37,9 @@ import Testing
             "--server must be HOST:PORT, got 'nohost'"
         ),
         (["frobnicate"], "Unexpected argument 'frobnicate'"),
+        (["status", "--metrics-url", "http://[::1"], "--metrics-url: 'http://[::1' is not http://HOST:PORT"),
+        (["status", "--metrics-url", "http://::1:9464"], "--metrics-url: 'http://::1:9464' is not http://HOST:PORT"),
+        (["status", "--metrics-url", "http://127.0.0.1"], "--metrics-url: 'http://127.0.0.1' is not http://HOST:PORT"),
     ])
     func usageErrorsAreClear(arguments: [String], message: String) async throws {
         let result = try await CLI.run(arguments)
