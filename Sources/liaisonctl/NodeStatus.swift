@@ -21,6 +21,12 @@ struct NodeStatus: Sendable {
         var consumer: String
         var lagSeqs: Int
         var unacknowledged: Int
+
+        /// Keeps the larger of two daemons' readings of the same durable: each samples it on its
+        /// own timer (`metrics.lagIntervalMs`), so they differ by at most one interval.
+        mutating func merge(_ other: Lag) {
+            if other.lagSeqs > self.lagSeqs { self = other }
+        }
     }
 
     var node: String?
@@ -41,6 +47,17 @@ struct NodeStatus: Sendable {
     /// The upper bound of the commit-latency bucket holding the 99th percentile, in seconds.
     var commitP99Seconds: Double?
     var lags: [Lag] = []
+
+    /// Whether a monitoring script should count the daemon as healthy (the exit status of
+    /// `liaisonctl status`, docs/CLI.md): its endpoint answered and `/readyz` said 200, or it
+    /// has no endpoint but a fresh heartbeat (the only sign there is, and a live one).
+    var isHealthy: Bool {
+        switch self.state {
+        case .up: self.ready == true
+        case .noEndpoint: true
+        case .stale, .unreachable: false
+        }
+    }
 
     /// Fills in what the endpoint's `/metrics` and `/readyz` said.
     mutating func read(metrics: PrometheusText, ready: MetricsFetch.Answer, now: Date, top: Int) {

@@ -14,6 +14,11 @@ struct Status: AsyncParsableCommand {
             row from liaison_nodes (--database-url or LIAISON_DATABASE_URL) and asks each one's \
             endpoint; a daemon whose heartbeat is stale, that has no endpoint, or whose endpoint \
             does not answer is shown as such.
+
+            Exit status: 0 when every daemon is healthy (up and ready, or with no endpoint but a \
+            fresh heartbeat); 1 when any is stale, unreachable or not ready, when no daemon is \
+            registered, or when liaison_nodes cannot be read; 64 for usage errors (a malformed \
+            --metrics-url, no database URL).
             """
     )
 
@@ -76,7 +81,17 @@ struct Status: AsyncParsableCommand {
         if self.json {
             for node in nodes { print(JSONLine.encode(node.jsonObject)) }
         } else {
-            print(StatusText.render(nodes))
+            print(StatusText.render(nodes, top: self.top))
+        }
+        let unhealthy = nodes.filter { !$0.isHealthy }
+        guard !nodes.isEmpty else { throw CLIFailure("no daemon registered in liaison_nodes") }
+        guard unhealthy.isEmpty else {
+            let names = unhealthy.map { node in
+                "\(node.node ?? node.metricsAddress ?? "?") (\(node.state == .up ? "not ready" : node.state.rawValue))"
+            }
+            throw CLIFailure(
+                "\(unhealthy.count) of \(nodes.count) daemons not healthy: \(names.joined(separator: ", "))"
+            )
         }
     }
 

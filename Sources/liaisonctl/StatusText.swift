@@ -1,15 +1,19 @@
 /// The table `liaisonctl status` prints: one row per daemon, then why any is not ready or not
-/// reachable, then the durable consumers furthest behind.
+/// reachable, then the durable consumers furthest behind (each once: every daemon reports the
+/// same database's durables).
 enum StatusText {
-    static func render(_ nodes: [NodeStatus]) -> String {
+    /// - Parameters:
+    ///   - nodes: The daemons, in the order to show them.
+    ///   - top: How many durable consumers to list (each once, however many daemons report it).
+    static func render(_ nodes: [NodeStatus], top: Int) -> String {
         guard !nodes.isEmpty else { return "no daemon registered in liaison_nodes" }
         var table = TextTable([
             "NODE", "STATE", "READY", "UPTIME", "CONNECTIONS", "SUBSCRIPTIONS", "PUBLISHED", "DELIVERED",
             "COMMIT_P99", "LISTEN", "METRICS",
         ])
         var notes: [String] = []
-        var lags = TextTable(["NODE", "ACCOUNT", "CONSUMER", "LAG_SEQS", "UNACKED"])
-        var anyLag = false
+        // Every daemon reads the lag of the same durables from the one database: keep each once.
+        var lags: [String: NodeStatus.Lag] = [:]
         for node in nodes {
             let name = node.node ?? "?"
             table.append([
@@ -31,14 +35,23 @@ enum StatusText {
                 for reason in node.readyReasons { notes.append("\(name): not ready: \(reason)") }
             }
             for lag in node.lags {
-                anyLag = true
-                lags.append([name, lag.account, lag.consumer, String(lag.lagSeqs), String(lag.unacknowledged)])
+                lags[lag.account + "\u{0}" + lag.consumer, default: lag].merge(lag)
             }
         }
         var text = table.rendered
         if !notes.isEmpty { text += "\n\n" + notes.joined(separator: "\n") }
-        if anyLag { text += "\n\ndurable consumers furthest behind:\n" + lags.rendered }
+        if !lags.isEmpty { text += "\n\ndurable consumers furthest behind:\n" + Self.lagTable(lags.values, top: top) }
         return text
+    }
+
+    /// The `top` durables furthest behind, furthest first, then by account and name.
+    private static func lagTable(_ lags: some Sequence<NodeStatus.Lag>, top: Int) -> String {
+        var table = TextTable(["ACCOUNT", "CONSUMER", "LAG_SEQS", "UNACKED"])
+        let sorted = lags.sorted { ($0.lagSeqs, $1.account, $1.consumer) > ($1.lagSeqs, $0.account, $0.consumer) }
+        for lag in sorted.prefix(top) {
+            table.append([lag.account, lag.consumer, String(lag.lagSeqs), String(lag.unacknowledged)])
+        }
+        return table.rendered
     }
 
     private static func cell(_ value: Int?) -> String { value.map(String.init) ?? "-" }

@@ -22,13 +22,8 @@ struct MetricsEndpointTests {
     func countersMatchWhatClientsDidAndReadinessFollowsTheDatabase() async throws {
         let cluster = try await PrivateCluster.start()
         defer { cluster.stop() }
-        let url = try cluster.createMigratedDatabase("liaison")
+        let (url, token) = try await cluster.networkDatabase(tokenFor: Self.account)
         let environment = ["LIAISON_DATABASE_URL": url]
-        let network = CLI.packageRoot.appendingPathComponent("config/network.json").path
-        let imported = try await CLI.run(["account", "import", network], environment: environment)
-        try #require(imported.status == 0, "\(imported)")
-        let issued = try await CLI.run(["token", "issue", Self.account], environment: environment)
-        let token = try #require(issued.lines.first, "\(issued)")
         let daemon = try await Daemon(
             databaseURL: url,
             settings: ["LIAISON_METRICS_LISTEN": "127.0.0.1:0", "LIAISON_METRICS_HEARTBEAT_MS": "500"]
@@ -126,10 +121,12 @@ struct MetricsEndpointTests {
         await daemon.stop()
         let gone = try await CLI.run(["status"], environment: environment)
         #expect(gone.lines == ["no daemon registered in liaison_nodes"], "\(gone)")
+        #expect(gone.status == 1, "a monitoring script sees no daemon as unhealthy: \(gone)")
 
         // A stopped endpoint is shown as unreachable, a crashed daemon's old row as stale.
         let stopped = try await CLI.run(["status", "--metrics-url", "http://127.0.0.1:\(metricsPort)"])
-        #expect(stopped.status == 0 && stopped.lines.contains { $0.contains(" unreachable ") }, "\(stopped)")
+        #expect(stopped.status == 1 && stopped.lines.contains { $0.contains(" unreachable ") }, "\(stopped)")
+        #expect(stopped.stderr.contains("1 of 1 daemons not healthy"), "\(stopped)")
         let database = try Connection(url)
         defer { database.close() }
         try database.query(
@@ -141,6 +138,8 @@ struct MetricsEndpointTests {
         let stale = try await CLI.run(["status"], environment: environment)
         #expect(stale.lines.contains { $0.hasPrefix("crashed ") && $0.contains(" stale ") }, "\(stale)")
         #expect(stale.lines.contains("crashed: heartbeat 1h 0m old: not running?"), "\(stale)")
+        #expect(stale.status == 1, "\(stale)")
+        #expect(stale.stderr.contains("daemons not healthy: crashed (stale)"), "\(stale)")
     }
 
     /// The sample value of a line `<series> <value>` in an exposition.
