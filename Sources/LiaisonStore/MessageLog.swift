@@ -36,8 +36,10 @@ public struct MessageLog: Sendable {
 
     /// Appends a batch in one statement and one round trip; committed when this returns.
     ///
-    /// Call it outside an explicit transaction: the statement is then its own transaction, and
-    /// `liaison_append` holds the seq advisory lock until its commit (invariant 2, docs/ARCHITECTURE.md).
+    /// Outside an explicit transaction the statement is its own transaction, committed when this
+    /// returns; inside one (the pipelined writer's), it is committed by the caller's `COMMIT`.
+    /// Either way `liaison_append` holds the seq advisory lock until that commit (invariant 2,
+    /// docs/ARCHITECTURE.md).
     /// Messages with an `id` header are checked against the keys their account used within the
     /// dedupe window (and against earlier rows of the same batch): a repeat stores nothing and
     /// reports the first seq.

@@ -59,6 +59,7 @@ struct DaemonConfiguration: Sendable {
         server.nodeName = reader.string(forKey: "node.name", default: server.nodeName)
         server.readPoolSize = try Self.int(reader, "database.readPoolSize", server.readPoolSize, 1...64)
         server.maxBatchCount = try Self.int(reader, "writer.maxBatch", server.maxBatchCount, 1...100_000)
+        server.inFlightBatches = try Self.int(reader, "writer.inFlightBatches", server.inFlightBatches, 1...8)
         server.dedupeWindowSeconds = try Self.int64(
             reader,
             "dedupe.windowSeconds",

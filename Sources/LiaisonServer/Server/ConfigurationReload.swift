@@ -96,6 +96,7 @@ public struct ConfigurationReload: Sendable {
         restart("database.tcpUserTimeoutMs") { "\($0.databaseTCPUserTimeoutMilliseconds)" },
         restart("writer.publishTimeoutMs") { "\($0.publishTimeoutMilliseconds)" },
         restart("writer.maxBatch") { "\($0.maxBatchCount)" },
+        restart("writer.inFlightBatches") { "\($0.inFlightBatches)" },
         restart("dedupe.windowSeconds") { "\($0.dedupeWindowSeconds)" },
         restart("server.threads") { "\($0.eventLoopThreads)" },
         restart("audit.*") { "\($0.audit)" },

@@ -99,6 +99,7 @@ public final class LiaisonServer: Service, Sendable {
         let storage = PostgresStorage(
             databaseURL: configuration.databaseURL,
             readPoolSize: configuration.readPoolSize,
+            writerConnections: configuration.inFlightBatches,
             timeouts: DatabaseTimeouts(
                 connectSeconds: configuration.databaseConnectTimeoutSeconds,
                 statementMilliseconds: max(
@@ -120,6 +121,7 @@ public final class LiaisonServer: Service, Sendable {
             maxBatchCount: configuration.maxBatchCount,
             dedupeWindowSeconds: configuration.dedupeWindowSeconds,
             timeoutMilliseconds: configuration.publishTimeoutMilliseconds,
+            inFlightBatches: configuration.inFlightBatches,
             monitor: self.counters.commits
         )
         self.live.update(limits: configuration.limits, tls: tlsContext)

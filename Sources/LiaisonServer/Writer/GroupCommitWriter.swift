@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import LiaisonCore
 import LiaisonStore
@@ -9,12 +10,18 @@ import ServiceLifecycle
 /// Commits publishes in batches and answers each only after its commit (or with the truth
 /// about why not); a `Service` whose `run()` is the commit loop.
 ///
-/// Group commit: while one batch is being committed, new publishes queue up in a
-/// ``PublishBatcher``; when the commit returns, everything queued becomes the next batch.
+/// Group commit: while batches are being committed, new publishes queue up in a
+/// ``PublishBatcher``; when there is room, everything queued becomes the next batch.
 /// Throughput comes from the batch size growing with load, never from answering early.
 ///
+/// Up to ``inFlightBatches`` batches are in flight at once (each on a connection of its own), so
+/// the next batch is built, sent and waiting on the append lock while the previous one commits;
+/// their outcomes are settled in the order they were sent, which is seq order, because
+/// `liaison_append` holds the append lock from taking seqs to its commit
+/// (docs/ARCHITECTURE.md, "Publish path" and invariant 2).
+///
 /// A batch whose connection broke or hung during its commit is *in doubt*: the writer looks its
-/// token up (``LiaisonStorage/resolveBatch(token:deadline:)``) before it commits anything else,
+/// token up (``LiaisonStorage/resolveBatch(token:deadline:)``) before it sends anything else,
 /// so a batch that did commit is routed to live subscribers in seq order and never left
 /// unrouted (docs/ARCHITECTURE.md, "Publish path"). With no publish arriving it looks again by
 /// itself, every ``resolveRetryMilliseconds`` doubling to 1 s, so such a batch reaches live
@@ -47,20 +54,24 @@ final class GroupCommitWriter: Service, Sendable {
         var waits = 0
         var drainWaiters: [@Sendable () -> Void] = []
         var stopped = false
+        /// Tokens of appends whose storage call returned and whose outcome is not settled yet.
+        var finished: Set<Int64> = []
     }
 
-    private let storage: any LiaisonStorage
-    private let router: any CommitFanOut
-    private let logger: Logger
-    private let dedupeWindowSeconds: Int64
-    private let timeoutMilliseconds: Int64
+    let storage: any LiaisonStorage
+    let router: any CommitFanOut
+    let logger: Logger
+    let dedupeWindowSeconds: Int64
+    let timeoutMilliseconds: Int64
+    /// At most this many batches sent and not yet settled (1: one at a time).
+    let inFlightBatches: Int
     /// The first pause (milliseconds, real time) before an idle writer looks up a batch in doubt
     /// again; it doubles up to 1 s (or stays, if longer).
     let resolveRetryMilliseconds: Int64
     /// Monotonic milliseconds: ``Monotonic/milliseconds()``, or a test's manual clock.
-    private let clock: @Sendable () -> Int64
+    let clock: @Sendable () -> Int64
     /// Batch tokens: random high bits per daemon start, a counter below.
-    private let tokens: NIOLockedValueBox<Int64>
+    let tokens: NIOLockedValueBox<Int64>
     // Safe to share: the queue is guarded by this lock.
     private let state: NIOLockedValueBox<State>
     /// Told of each append's start and end (commit latency, batch size, readiness).
@@ -74,6 +85,8 @@ final class GroupCommitWriter: Service, Sendable {
     ///   - maxBatchBytes: At most about this many payload bytes per transaction.
     ///   - dedupeWindowSeconds: How long a publish `id` counts (0: as long as it is stored).
     ///   - timeoutMilliseconds: A publish not confirmed within this is answered `ERR 503`.
+    ///   - inFlightBatches: At most this many batches in flight at once (at least 1); the store
+    ///     should have as many writer connections.
     ///   - resolveRetryMilliseconds: The first pause before an idle writer looks up a batch in
     ///     doubt again (it doubles up to 1 s).
     ///   - clock: Monotonic milliseconds (tests drive deadlines with a manual one).
@@ -86,6 +99,7 @@ final class GroupCommitWriter: Service, Sendable {
         maxBatchBytes: Int = 8 << 20,
         dedupeWindowSeconds: Int64 = 7 * 24 * 3600,
         timeoutMilliseconds: Int64 = 5_000,
+        inFlightBatches: Int = 1,
         resolveRetryMilliseconds: Int64 = 250,
         clock: @escaping @Sendable () -> Int64 = { Monotonic.milliseconds() },
         monitor: CommitMonitor = CommitMonitor()
@@ -97,6 +111,7 @@ final class GroupCommitWriter: Service, Sendable {
         self.logger = logger
         self.dedupeWindowSeconds = dedupeWindowSeconds
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.inFlightBatches = max(1, inFlightBatches)
         self.resolveRetryMilliseconds = max(1, resolveRetryMilliseconds)
         self.tokens = NIOLockedValueBox(Int64.random(in: 1...(Int64.max >> 24)) << 20)
         self.state = NIOLockedValueBox(
@@ -158,15 +173,47 @@ final class GroupCommitWriter: Service, Sendable {
 
     private func commitLoop() async {
         var inDoubt: InDoubtBatch?
+        var inFlight = Deque<InFlightAppend>()
+        // One batch alone until the first one returned: the store learns the order of the
+        // tokens from the first batch it sees (``LiaisonStorage/append``), so that must be the
+        // first one sent.
+        var window = 1
         await withGracefulShutdownHandler {
             var pause = self.resolveRetryMilliseconds
             while true {
+                // Outcomes are taken in the order the batches were sent, which is seq order
+                // (the append lock), so the fan-out sees them in that order.
+                if let first = inFlight.first, self.isFinished(first) {
+                    inFlight.removeFirst()
+                    window = self.inFlightBatches
+                    inDoubt = await self.settle(first)
+                    if inFlight.isEmpty { self.finishedBatch() }
+                    pause = self.resolveRetryMilliseconds
+                    continue
+                }
+                // Nothing new is sent while an earlier batch is in doubt (the batches already
+                // sent behind it are taken in order all the same).
+                if inDoubt == nil && inFlight.count < window, let batch = self.takeQueued() {
+                    inFlight.append(self.send(batch))
+                    continue
+                }
+                if let first = inFlight.first {
+                    await self.waitForEvent(
+                        publishes: inDoubt == nil && inFlight.count < window,
+                        finished: first.token
+                    )
+                    continue
+                }
                 switch await self.nextBatch(retryAfter: inDoubt == nil ? nil : pause) {
                 case .stopped:
                     return
                 case .batch(let batch):
-                    inDoubt = await self.commit(batch, after: inDoubt)
-                    self.finishedBatch()
+                    if let doubt = inDoubt {
+                        inDoubt = await self.commit(batch, after: doubt)
+                        self.finishedBatch()
+                    } else {
+                        inFlight.append(self.send(batch))
+                    }
                     pause = self.resolveRetryMilliseconds
                 case .idle:
                     // No publish for a while, and a batch still in doubt: look again, so a
@@ -199,22 +246,26 @@ final class GroupCommitWriter: Service, Sendable {
         case stopped
     }
 
+    /// Takes the next batch if any publish is queued, without waiting; answers the expired ones.
+    private func takeQueued() -> [Pending]? {
+        let now = self.clock()
+        let (taken, expired) = self.state.withLockedValue { state -> ([Pending], [Pending]) in
+            let (batch, expired) = state.batcher.takeBatch(now: now)
+            if !batch.isEmpty { state.committing = true }
+            return (batch, expired)
+        }
+        // Still queued at their deadline: never sent to the database, so certainly not stored.
+        Self.answer(expired) { _ in .failure(.notStored("waited longer than the publish timeout for the database")) }
+        return taken.isEmpty ? nil : taken
+    }
+
     /// Waits for publishes, or (with `retryAfter`, milliseconds) at most about that long.
     private func nextBatch(retryAfter: Int64?) async -> Next {
         var waited = false
         while true {
-            let now = self.clock()
-            let (taken, expired, stopped) = self.state.withLockedValue { state -> ([Pending], [Pending], Bool) in
-                let (batch, expired) = state.batcher.takeBatch(now: now)
-                state.committing = !batch.isEmpty
-                return (batch, expired, state.stopped)
-            }
-            // Still queued at their deadline: never sent to the database, so certainly not stored.
-            Self.answer(expired) { _ in .failure(.notStored("waited longer than the publish timeout for the database"))
-            }
-            if !taken.isEmpty { return .batch(taken) }
+            if let taken = self.takeQueued() { return .batch(taken) }
             self.wakeDrainWaiters()
-            if stopped { return .stopped }
+            if self.state.withLockedValue({ $0.stopped }) { return .stopped }
             if waited && retryAfter != nil { return .idle }
             await self.waitForPublishes(atMost: retryAfter)
             waited = true
@@ -246,6 +297,40 @@ final class GroupCommitWriter: Service, Sendable {
         timer?.cancel()
     }
 
+    /// Sleeps until the append under `token` returned or (with `publishes`) a publish is queued.
+    private func waitForEvent(publishes: Bool, finished token: Int64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = self.state.withLockedValue { state -> Bool in
+                if state.finished.contains(token) { return true }
+                if publishes && !state.batcher.isEmpty { return true }
+                state.waiter = continuation
+                state.waits &+= 1
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Whether the storage call of an append in flight returned (its outcome waits to be settled).
+    func isFinished(_ append: InFlightAppend) -> Bool {
+        self.state.withLockedValue { $0.finished.contains(append.token) }
+    }
+
+    /// Called by an append's task when its storage call returned: wakes the loop.
+    func appendReturned(token: Int64) {
+        let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.finished.insert(token)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Forgets a settled append's token.
+    func settled(token: Int64) {
+        self.state.withLockedValue { _ = $0.finished.remove(token) }
+    }
+
     private func finishedBatch() {
         self.state.withLockedValue { $0.committing = false }
     }
@@ -257,183 +342,4 @@ final class GroupCommitWriter: Service, Sendable {
         }
         for waiter in waiters { waiter() }
     }
-
-    private func nextToken() -> Int64 {
-        self.tokens.withLockedValue {
-            $0 &+= 1
-            return $0
-        }
-    }
-
-    /// A deadline on ``clock`` as an instant for the store's calls.
-    private func instant(_ milliseconds: Int64) -> ContinuousClock.Instant {
-        .now + .milliseconds(milliseconds - self.clock())
-    }
-
-    /// The publish deadline of a batch: that of its oldest publish, but never in the past.
-    private func deadline(of batch: [Pending]) -> Int64 {
-        let oldest = batch.map(\.queuedAt).min() ?? self.clock()
-        return max(oldest + self.timeoutMilliseconds, self.clock() + 50)
-    }
-
-    /// Commits one batch (first resolving a batch left in doubt); returns what is in doubt now.
-    private func commit(_ batch: [Pending], after inDoubt: InDoubtBatch?) async -> InDoubtBatch? {
-        let deadline = self.deadline(of: batch)
-        if let inDoubt {
-            switch await self.resolve(inDoubt, until: deadline) {
-            case .resolved: break
-            case .unknown:
-                // Nothing may commit before the earlier batch is known (or its seqs would reach
-                // live subscribers out of order): these were never sent.
-                Self.answer(batch) { _ in .failure(.notStored("database unavailable")) }
-                return inDoubt
-            }
-        }
-        return await self.append(batch, deadline: deadline)
-    }
-
-    private func append(_ batch: [Pending], deadline: Int64) async -> InDoubtBatch? {
-        let token = self.nextToken()
-        let monitored = self.monitor.started()
-        self.router.appendStarted()
-        do {
-            let appended = try await self.storage.append(
-                batch.map(\.message),
-                token: token,
-                dedupeWindowSeconds: self.dedupeWindowSeconds,
-                deadline: self.instant(deadline)
-            )
-            self.monitor.finished(monitored, messages: batch.count, succeeded: true)
-            self.deliver(batch, appended, appendEnded: true)
-            return nil
-        } catch {
-            self.router.appendEnded(stored: [])
-            self.monitor.finished(monitored, messages: batch.count, succeeded: false)
-            let error = StoreError.wrap(error)
-            if error.outcomeUnknown {
-                self.logger.warning(
-                    "batch commit interrupted, looking up its outcome",
-                    metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
-                )
-                let doubt = InDoubtBatch(token: token, batch: batch)
-                switch await self.resolve(doubt, until: deadline) {
-                case .resolved: return nil
-                case .unknown:
-                    Self.answer(batch) { _ in .failure(.outcomeUnknown) }
-                    let answered = batch.map { Pending(message: $0.message, queuedAt: $0.queuedAt, reply: .answered) }
-                    return InDoubtBatch(token: token, batch: answered)
-                }
-            }
-            if error.code != .unavailable && batch.count > 1 {
-                // One bad row fails its whole transaction: commit the rows one by one so a
-                // single poison message cannot cost every other publisher in the batch.
-                self.logger.warning(
-                    "batch refused, retrying its messages one by one",
-                    metadata: [LogKey.error: "\(error)"]
-                )
-                for pending in batch {
-                    if let doubt = await self.append([pending], deadline: deadline) { return doubt }
-                }
-                return nil
-            }
-            self.logger.error(
-                "publish batch failed",
-                metadata: ["batch.count": "\(batch.count)", LogKey.error: "\(error)"]
-            )
-            Self.answer(batch) { _ in .failure(.notStored(error.message)) }
-            return nil
-        }
-    }
-
-    private enum Resolution { case resolved, unknown }
-
-    /// Looks up a batch in doubt until it is known or `deadline` passes; a committed one is
-    /// routed and answered, an uncommitted one answered `not stored`.
-    private func resolve(_ doubt: InDoubtBatch, until deadline: Int64) async -> Resolution {
-        var pause: Int64 = 100
-        while true {
-            let remaining = deadline - self.clock()
-            guard remaining > 0 else { return .unknown }
-            if await self.lookUp(doubt, until: deadline) == .resolved { return .resolved }
-            try? await Task.sleep(for: .milliseconds(min(pause, max(1, remaining))))
-            pause = min(pause * 2, 1_000)
-        }
-    }
-
-    /// Looks up a batch in doubt once (by `deadline`); a committed one is routed and answered,
-    /// an uncommitted one answered `not stored`; `.unknown` when the store did not answer.
-    private func lookUp(_ doubt: InDoubtBatch, until deadline: Int64) async -> Resolution {
-        let found: MessageLog.Appended?
-        do {
-            found = try await self.storage.resolveBatch(token: doubt.token, deadline: self.instant(deadline))
-        } catch {
-            return .unknown
-        }
-        if let found {
-            self.logger.notice(
-                "interrupted batch had committed: routing it",
-                metadata: ["batch.count": "\(doubt.batch.count)"]
-            )
-            self.deliver(doubt.batch, found, appendEnded: false)
-        } else {
-            self.logger.notice(
-                "interrupted batch had not committed",
-                metadata: ["batch.count": "\(doubt.batch.count)"]
-            )
-            Self.answer(doubt.batch) { _ in .failure(.notStored("connection lost before commit")) }
-        }
-        return .resolved
-    }
-
-    /// Fans a committed batch out and answers its publishers; `appendEnded` when it is the
-    /// answer of the append just sent (not a batch in doubt looked up later).
-    private func deliver(_ batch: [Pending], _ appended: MessageLog.Appended, appendEnded: Bool) {
-        var stored: [Message] = []
-        stored.reserveCapacity(batch.count)
-        for (offset, pending) in batch.enumerated() where !appended.duplicates[offset] {
-            stored.append(
-                Message(
-                    seq: appended.seqs[offset],
-                    topic: pending.message.topic,
-                    account: pending.message.account,
-                    publishedAt: appended.publishedAt,
-                    headers: pending.message.headers.sortedByKey(),
-                    payload: pending.message.payload
-                )
-            )
-        }
-        // Duplicates were stored before: they are neither routed nor delivered again.
-        if appendEnded {
-            self.router.appendEnded(stored: stored)
-        } else {
-            self.router.committed(stored)
-        }
-        Self.answer(batch) { index in
-            .success(Outcome(seq: appended.seqs[index], duplicate: appended.duplicates[index]))
-        }
-    }
-
-    /// One task per event loop per batch, not one per message.
-    private static func answer(_ batch: [Pending], _ outcome: (Int) -> Result<Outcome, PublishFailure>) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, calls: [(Completion, Result<Outcome, PublishFailure>)])] =
-            [:]
-        for (index, pending) in batch.enumerated() {
-            guard let loop = pending.reply.eventLoop else { continue }
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].calls.append(
-                (pending.reply.completion, outcome(index))
-            )
-        }
-        for (_, entry) in byLoop {
-            let calls = entry.calls
-            entry.loop.execute {
-                for (completion, result) in calls { completion(result) }
-            }
-        }
-    }
-}
-
-/// A batch whose commit was interrupted: its token, and its messages (to route if it committed).
-struct InDoubtBatch: Sendable {
-    var token: Int64
-    var batch: [GroupCommitWriter.Pending]
 }

@@ -6,13 +6,17 @@ import Synchronization
 /// ``LiaisonStorage`` over PostgreSQL: libpq threads of its own, and a deadline on every call.
 ///
 /// Three executors, each for a reason (docs/ARCHITECTURE.md, "Storage"):
-/// - the **writer** worker appends batches, one at a time, in seq order;
+/// - the **writer** workers append batches: one connection per batch the writer keeps in flight,
+///   and a batch's token is always looked up on the connection that sent it;
 /// - the **consumer** worker opens durable consumers and records their progress, one job at a
 ///   time, so a consumer's last progress from a closed connection is always recorded before the
 ///   same consumer is bound again (its delivery counts survive a fast reconnect);
 /// - the **read** pool serves authentication, replay pages, redelivery reads and audit writes.
 public final class PostgresStorage: LiaisonStorage {
-    private let writer: PostgresWorker
+    /// One per batch in flight; a batch runs on `writers[token % count]`.
+    private let writers: [PostgresWorker]
+    /// With more than one writer: the order in which batches take the append lock.
+    private let turns = AppendTurns()
     let consumers: PostgresWorker
     private let reads: PostgresPool
     /// The log sealer's thread: its session holds the seal lock (docs/AUDIT.md); it connects at
@@ -37,13 +41,24 @@ public final class PostgresStorage: LiaisonStorage {
     /// - Parameters:
     ///   - databaseURL: libpq connection string or URI.
     ///   - readPoolSize: Threads (and connections) of the read pool, at least 1.
+    ///   - writerConnections: Threads (and connections) that append batches, at least 1: as many
+    ///     as the writer keeps batches in flight. Never fewer: consecutive tokens go to different
+    ///     threads, and a batch queued on a thread behind a later token (which waits for its
+    ///     turn) would wait until its deadline.
     ///   - timeouts: Connect, statement and call deadlines, and TCP keepalive settings.
-    public init(databaseURL: String, readPoolSize: Int, timeouts: DatabaseTimeouts = .init()) {
+    public init(
+        databaseURL: String,
+        readPoolSize: Int,
+        writerConnections: Int = 1,
+        timeouts: DatabaseTimeouts = .init()
+    ) {
         let options = timeouts.connectionOptions
         let connects = ConnectionAttempts()
         self.connects = connects
         let connect = connects.counting { try Connection(databaseURL, options: options) }
-        self.writer = PostgresWorker(name: "liaison-writer", connect: connect)
+        self.writers = (1...max(1, writerConnections)).map {
+            PostgresWorker(name: "liaison-writer-\($0)", connect: connect)
+        }
         self.consumers = PostgresWorker(name: "liaison-consumers", connect: connect)
         self.reads = PostgresPool(name: "liaison-read", size: max(1, readPoolSize), connect: connect)
         self.sealer = PostgresWorker(name: "liaison-sealer", connect: connect)
@@ -59,7 +74,12 @@ public final class PostgresStorage: LiaisonStorage {
         self.sealer.shutdown()
         self.reads.shutdown()
         self.consumers.shutdown()
-        self.writer.shutdown()
+        for writer in self.writers { writer.shutdown() }
+    }
+
+    /// The writer thread of the batch under `token`: consecutive tokens take turns.
+    private func writer(_ token: Int64) -> PostgresWorker {
+        self.writers[Int(token.magnitude % UInt64(self.writers.count))]
     }
 
     var deadline: ContinuousClock.Instant {
@@ -90,22 +110,55 @@ public final class PostgresStorage: LiaisonStorage {
         dedupeWindowSeconds: Int64,
         deadline: ContinuousClock.Instant
     ) async throws -> MessageLog.Appended {
-        try await DeadlineCall.run("append", on: self.writer, deadline: deadline) { connection in
-            guard
-                let appended = try MessageLog().append(
+        guard !batch.isEmpty else { throw StoreError(.invalid, "empty batch") }
+        guard self.writers.count > 1 else {
+            // One connection: one statement, its own transaction, one round trip.
+            return try await DeadlineCall.run("append", on: self.writer(token), deadline: deadline) { connection in
+                try MessageLog().append(batch, dedupeWindowSeconds: dedupeWindowSeconds, token: token, on: connection)!
+            }
+        }
+        let turns = self.turns
+        // However the call ends (even by its deadline, with the job never run), the next batch's
+        // turn must come.
+        defer { turns.finish(token) }
+        return try await DeadlineCall.run("append", on: self.writer(token), deadline: deadline) { connection in
+            guard turns.waitForTurn(token, until: deadline) else {
+                throw StoreError(
+                    .unavailable,
+                    "not sent: the batch before it did not reach the database in time",
+                    underlying: PostgresError(.connectionFailed, "not sent")
+                )
+            }
+            // In an explicit transaction, so the append lock is held (and the next batch may
+            // queue behind it) while this one's commit is still to come.
+            do {
+                try connection.execute(script: "BEGIN")
+            } catch {
+                turns.finish(token)
+                throw error
+            }
+            let appended: MessageLog.Appended
+            do {
+                appended = try MessageLog().append(
                     batch,
                     dedupeWindowSeconds: dedupeWindowSeconds,
                     token: token,
                     on: connection
-                )
-            else { throw StoreError(.invalid, "empty batch") }
+                )!
+            } catch {
+                turns.finish(token)
+                try? connection.execute(script: "ROLLBACK")
+                throw error
+            }
+            turns.finish(token)
+            try connection.execute(script: "COMMIT")
             return appended
         }
     }
 
     public func resolveBatch(token: Int64, deadline: ContinuousClock.Instant) async throws -> MessageLog.Appended? {
-        // On the writer's own thread: behind the append it resolves, never beside it.
-        try await DeadlineCall.run("resolve batch", on: self.writer, deadline: deadline) { connection in
+        // On the thread that sent the batch: behind the append it resolves, never beside it.
+        try await DeadlineCall.run("resolve batch", on: self.writer(token), deadline: deadline) { connection in
             let log = MessageLog()
             let found = try log.resolveBatch(token: token, on: connection)
             try log.pruneBatchTokens(olderThanSeconds: 86_400, on: connection)

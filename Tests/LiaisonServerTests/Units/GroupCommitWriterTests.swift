@@ -42,10 +42,12 @@ import Testing
         ///   - timeoutMilliseconds: The publish timeout, on ``clock``.
         ///   - resolveRetryMilliseconds: The idle writer's first pause before it looks up a batch
         ///     in doubt again (real time).
+        ///   - inFlightBatches: Batches the writer may keep in flight at once.
         init(
             _ steps: [ScriptedStorage.Step],
             timeoutMilliseconds: Int64 = 1_500,
-            resolveRetryMilliseconds: Int64 = 250
+            resolveRetryMilliseconds: Int64 = 250,
+            inFlightBatches: Int = 1
         ) throws {
             self.storage = ScriptedStorage(steps)
             let router = Router()
@@ -58,6 +60,7 @@ import Testing
                 router: router,
                 logger: logger,
                 timeoutMilliseconds: timeoutMilliseconds,
+                inFlightBatches: inFlightBatches,
                 resolveRetryMilliseconds: resolveRetryMilliseconds,
                 clock: { [clock] in clock.milliseconds }
             )

@@ -22,6 +22,12 @@ final class ScriptedStorage: LiaisonStorage {
         /// Hangs until the test calls ``release()`` (a stuck call that returns late), then throws
         /// like a timed-out statement; nothing committed.
         case block
+        /// Commits the batch, then returns only when the test calls ``release()`` (a commit whose
+        /// answer is slow to come back).
+        case commitAndHold
+        /// Commits the batch, waits for ``release()``, then the connection breaks before the
+        /// answer (outcome unknown).
+        case commitHoldThenLoseConnection
     }
 
     private struct State {
@@ -92,15 +98,28 @@ final class ScriptedStorage: LiaisonStorage {
         case .refuse:
             throw StoreError(.conflict, "refused by a constraint")
         case .block:
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let released = self.state.withLockedValue { state -> Bool in
-                    if state.released { return true }
-                    state.blocked = continuation
-                    return false
-                }
-                if released { continuation.resume() }
-            }
+            await self.held()
             throw StoreError(.unavailable, "statement timed out")
+        case .commitAndHold:
+            let appended = self.store(batch, token: token)
+            await self.held()
+            return appended
+        case .commitHoldThenLoseConnection:
+            _ = self.store(batch, token: token)
+            await self.held()
+            throw StoreError(.unavailable, "server closed the connection unexpectedly")
+        }
+    }
+
+    /// Waits for ``release()`` (returns at once if it came already).
+    private func held() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let released = self.state.withLockedValue { state -> Bool in
+                if state.released { return true }
+                state.blocked = continuation
+                return false
+            }
+            if released { continuation.resume() }
         }
     }
 
