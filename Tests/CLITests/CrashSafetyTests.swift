@@ -8,7 +8,8 @@ import Testing
 /// before it died is in the log, byte for byte; publishes that got no reply may or may not be
 /// there; an idempotent re-send never stores a second copy; a durable consumer's stored position
 /// never passes what its client confirmed, and after the restart it is delivered everything it
-/// had not confirmed (duplicates allowed, nothing lost).
+/// had not confirmed (duplicates allowed, nothing lost). Half the cycles run the writer with two
+/// batches in flight.
 @Suite(.cliDatabase, .serialized)
 struct CrashSafetyTests {
     /// A field office (default rules: it publishes under `field.mm.>`).
@@ -85,7 +86,11 @@ struct CrashSafetyTests {
                 consumers[index].absorb(sessions.consumed[index])
                 resumeBounds[index] = try Self.checkCursor(&consumers[index], createdAt: createdAt, url: url, label)
             }
-            daemon = try await daemon.restarted()
+            // Every other run keeps two batches in flight (`writer.inFlightBatches`), so the
+            // pipelined writer is killed mid-commit too.
+            daemon = try await daemon.restarted(changing: [
+                "LIAISON_WRITER_IN_FLIGHT_BATCHES": cycle % 2 == 0 ? "2" : "1"
+            ])
 
             let acked = Self.acknowledged(sessions.result, cycle: cycle)
             try #require(!acked.isEmpty, "\(label): nothing was acknowledged")

@@ -107,12 +107,13 @@ final class Daemon: Sendable {
 
     /// Starts a new daemon on the same database, port and settings (after ``crash()`` or ``stop()``).
     ///
+    /// - Parameter changes: `LIAISON_*` settings to set or change for the new daemon.
     /// - Returns: The new, listening daemon.
     /// - Throws: A test failure with its log when it does not listen within 20 s.
-    func restarted() async throws -> Daemon {
+    func restarted(changing changes: [String: String] = [:]) async throws -> Daemon {
         try await Daemon(
             databaseURL: self.databaseURL,
-            settings: self.settings,
+            settings: self.settings.merging(changes) { _, new in new },
             port: self.port,
             arguments: self.arguments
         )

@@ -77,9 +77,9 @@ public struct ServerConfiguration: Sendable {
     /// Most messages in one group commit (default 4096).
     public var maxBatchCount: Int = 4096
     /// Batches the writer keeps in flight at once, each on a database connection of its own
-    /// (default 2): the next one is sent and waits on the append lock while the previous one
+    /// (default 1): the next one is sent and waits on the append lock while the previous one
     /// commits (docs/ARCHITECTURE.md, "Publish path").
-    public var inFlightBatches: Int = 2
+    public var inFlightBatches: Int = 1
     /// How long a publish `id` counts for deduplication, in seconds (default 7 days; 0: as long as
     /// the keys are stored).
     public var dedupeWindowSeconds: Int64 = 7 * 24 * 3600
