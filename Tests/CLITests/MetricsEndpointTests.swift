@@ -32,9 +32,10 @@ struct MetricsEndpointTests {
         let metricsPort = try await Self.metricsPort(daemon)
         let port = daemon.port
 
-        // What a user does: a subscriber, N publishes, a refused one, a failed AUTH.
+        // What a user does: a subscriber, N publishes, a refused one, a failed AUTH, a SUB whose
+        // id is in use.
         let count = Self.count
-        let (subscriber, replies, refused, failedAuth, delivered) = try await ProcessClient.onThread {
+        let (subscriber, replies, refused, failedAuth, delivered, conflict) = try await ProcessClient.onThread {
             let subscriber = try ProcessClient(port: port)
             try subscriber.authenticate(account: Self.account, token: token)
             guard try subscriber.command("SUB s \(Self.topic)") == "OK SUB s" else {
@@ -61,12 +62,14 @@ struct MetricsEndpointTests {
             while delivered < count, case .message? = try subscriber.nextFrame(timeout: .seconds(20)) {
                 delivered += 1
             }
-            return (subscriber, replies, refused, failedAuth, delivered)
+            let conflict = try subscriber.command("SUB s \(Self.topic)")
+            return (subscriber, replies, refused, failedAuth, delivered, conflict)
         }
         #expect(replies.allSatisfy { $0.hasPrefix("OK PUB ") }, "\(replies)")
         #expect(refused.hasPrefix("ERR 403 "), "\(refused)")
         #expect(failedAuth.hasPrefix("ERR 401 "), "\(failedAuth)")
         #expect(delivered == count)
+        #expect(conflict.hasPrefix("ERR 409 "), "\(conflict)")
 
         let scrape = try await Self.get(metricsPort, "/metrics")
         #expect(scrape.status == 200)
@@ -76,6 +79,8 @@ struct MetricsEndpointTests {
         #expect(Self.value(metrics, "liaison_messages_delivered_total") == Double(count))
         #expect(Self.value(metrics, "liaison_publishes_refused_total{code=\"403\"}") == 1)
         #expect(Self.value(metrics, "liaison_auth_failures_total") == 1)
+        #expect(Self.value(metrics, "liaison_subscriptions_refused_total{code=\"409\"}") == 1, "\(metrics)")
+        #expect(Self.value(metrics, "liaison_database_errors_total") == 0)
         #expect(Self.value(metrics, "liaison_connections_total") == 3)
         #expect(Self.value(metrics, "liaison_subscriptions") == 1)
         #expect(Self.value(metrics, "liaison_publish_batch_messages_sum") == Double(count))
@@ -97,10 +102,23 @@ struct MetricsEndpointTests {
         #expect(frozen.status == 503)
         #expect(frozen.body.contains("database: unreachable"), "\(frozen.body)")
         #expect(try await Self.get(metricsPort, "/healthz").status == 200)
+        // An AUTH and a durable SUB wait for the frozen database until database.callTimeoutMs.
+        let (lateAuth, durableSub) = try await ProcessClient.onThread {
+            let late = try ProcessClient(port: port)
+            let auth = try late.command("AUTH \(Self.account) \(token)", timeout: .seconds(60))
+            let sub = try subscriber.command("SUB d hq.> durable=metrics-feed", timeout: .seconds(60))
+            return (auth, sub)
+        }
+        #expect(lateAuth.hasPrefix("ERR 503 "), "\(lateAuth)")
+        #expect(durableSub.hasPrefix("ERR 503 "), "\(durableSub)")
         cluster.thaw()
         try await Self.waitUntil("/readyz answers 200 after the database is back", within: .seconds(30)) {
             try await Self.get(metricsPort, "/readyz").status == 200
         }
+        let afterFreeze = try await Self.get(metricsPort, "/metrics").body
+        #expect(Self.value(afterFreeze, "liaison_subscriptions_refused_total{code=\"503\"}") == 1, "\(afterFreeze)")
+        // The AUTH lookup and the consumer bind (no append failed: nothing was published).
+        #expect(Self.value(afterFreeze, "liaison_database_errors_total") == 2, "\(afterFreeze)")
 
         // liaisonctl status finds the daemon through liaison_nodes, in text and JSON.
         try await Self.waitUntil("liaisonctl status shows the daemon up", within: .seconds(30)) {

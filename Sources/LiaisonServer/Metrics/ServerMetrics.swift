@@ -19,7 +19,7 @@ public final class ServerMetrics: Sendable {
     let commitSeconds: DurationHistogram
     /// Messages per committed batch.
     let batchMessages: ValueHistogram
-    /// Failed appends (connection lost, refused, timed out).
+    /// Failed appends and failed session storage calls (connection lost, refused, timed out).
     let databaseErrors: Counter
     private let connectsOpened: Counter
     private let connectsFailed: Counter
@@ -88,7 +88,10 @@ public final class ServerMetrics: Sendable {
             ),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
         )
-        self.databaseErrors = counter("database_errors", "Batch appends that failed (refused, lost or timed out).")
+        self.databaseErrors = counter(
+            "database_errors",
+            "Batch appends and session storage calls (AUTH, binds, replay) that failed in the database."
+        )
         self.connectsOpened = counter(
             "database_connections_opened",
             "Database connections opened (first ones and reconnects)."

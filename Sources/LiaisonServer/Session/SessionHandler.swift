@@ -200,6 +200,8 @@ final class SessionHandler: ChannelInboundHandler {
             self.shared.security.events.record(kind, account: account, remote: self.remoteAddress, reason: reason)
         case .count(let counter, let amount):
             self.shared.counters.add(counter.keyPath, amount)
+        case .refused(let command, let code):
+            self.shared.counters.refused(command, code: code)
         case .log(let level, let text):
             self.log(level, text)
         case .recordReceipts(let batches):

@@ -78,6 +78,8 @@ enum SessionAction: Equatable, Sendable {
     case securityEvent(SecurityEventKind, account: String?, reason: String)
     /// Bump a daemon-wide counter.
     case count(SessionCounter, Int)
+    /// Count a command refused with `ERR <code>` (`liaison_subscriptions_refused_total{code}`).
+    case refused(ServerCounters.Refusal.Command, code: Int)
     /// A log line worth an operator's attention.
     case log(LogLevel, String)
     /// Hand closed receipt ranges to the daemon's ``ReceiptRecorder``.

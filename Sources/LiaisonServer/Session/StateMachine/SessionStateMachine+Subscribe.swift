@@ -8,7 +8,7 @@ extension SessionStateMachine {
     mutating func subscribe(_ request: SubscribeRequest, now: Int64) {
         guard self.requireAccount(), let account = self.account?.name else { return }
         if self.subscriptions[request.sid] != nil {
-            return self.send(ProtocolError(.conflict, "subscription \(request.sid) exists").replyLine)
+            return self.refuseSubscribe(ProtocolError(.conflict, "subscription \(request.sid) exists"))
         }
         if self.subscriptions.count >= self.limits.maxSubscriptions {
             self.emit(.count(.subscriptionLimitReached, 1))
@@ -52,7 +52,7 @@ extension SessionStateMachine {
             return self.activate(subscription, ticket: nil, replayTime: replayTime)
         }
         guard self.policy.claimDurable(account: account, name: durable) else {
-            return self.send(ProtocolError(.conflict, "durable \(durable) is in use by another connection").replyLine)
+            return self.refuseSubscribe(ProtocolError(.conflict, "durable \(durable) is in use by another connection"))
         }
         let settings = ConsumerSettings(
             pattern: request.pattern,
@@ -133,6 +133,7 @@ extension SessionStateMachine {
                 case .notFound: .notFound
                 default: .internal
                 }
+            self.emit(.refused(.subscribe, code: code.rawValue))
             self.fill(pending.ticket, ProtocolError(code, error.message).replyLine)
         }
         self.unblock(now: now)
@@ -160,6 +161,13 @@ extension SessionStateMachine {
         if !subscription.state.isLive {
             self.requestPage(sid: sid, after: subscription.state.lastDelivered, startTime: replayTime)
         }
+    }
+
+    /// Answers a `SUB` with `error` at once, counting the refusal by its code (a `durable=` one
+    /// the store refused is counted in ``consumerOpened(sid:_:now:)``).
+    private mutating func refuseSubscribe(_ error: ProtocolError) {
+        self.emit(.refused(.subscribe, code: error.code.rawValue))
+        self.send(error.replyLine)
     }
 
     /// Removes a subscription: unroutes it; a durable consumer's last progress is recorded and
