@@ -70,6 +70,13 @@ struct Listeners: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // A client that half-closes (nc -q) still gets every reply before the close.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Each connection keeps its receive buffer between reads: start it small (NIO's
+            // default is 2 KiB), since most connections are idle subscribers that read a few
+            // short lines; it grows by itself (up to 64 KiB) on a connection that reads more.
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536)
+            )
             .childChannelInitializer { channel in
                 let limits = shared.live.limits
                 let context = tls ? shared.live.tlsContext : nil
