@@ -133,18 +133,59 @@ struct MultiDaemonTests {
         throw DaemonFailure(description: "\(line) still refused after 15 s: \(reply)")
     }
 
+    /// Ends the database session holding `durable`'s lease (the subscriber's) with
+    /// `pg_terminate_backend`, as a restart of its backend or a broken connection would.
+    ///
+    /// - Returns: How many sessions were terminated (1 when the durable was bound).
+    private static func terminateLeaseHolder(_ durable: String) throws -> Int64 {
+        // The lease's advisory key, as ConsumerLeases computes it (FNV-1a of account, 0, name).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array(Self.subscriber.utf8) + [0] + Array(durable.utf8) {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let connection = try CLIDatabase.connect()
+        defer { connection.close() }
+        return try connection.query(
+            """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
+              AND ((classid::bigint << 32) | objid::bigint) = $1
+            """,
+            [Int64(bitPattern: hash).postgresBind]
+        ).decode(Int64.self, row: 0, column: 0)
+    }
+
+    /// The suite's database, tokens of the publisher and the subscriber, and two daemons on it.
+    private static func twoDaemons() async throws -> (url: String, pub: String, sub: String, a: Daemon, b: Daemon) {
+        let url = try CLIDatabase.currentURL()
+        let tokens = try await Daemon.issueTokens(for: [Self.publisher, Self.subscriber])
+        let pub = try #require(tokens[Self.publisher])
+        let sub = try #require(tokens[Self.subscriber])
+        return (url, pub, sub, try await Daemon(databaseURL: url), try await Daemon(databaseURL: url))
+    }
+
+    /// Asks `line` (a durable `SUB`) every 10 ms for at most a second while it is refused `ERR 409`.
+    ///
+    /// - Returns: Whether it was bound (`OK SUB`).
+    private static func bindSoon(_ client: ProcessClient, _ line: String) async throws -> Bool {
+        try await ProcessClient.onThread {
+            let deadline = ContinuousClock.now + .seconds(1)
+            while ContinuousClock.now < deadline {
+                let reply = try client.command(line)
+                if reply.hasPrefix("OK SUB") { return true }
+                guard reply.hasPrefix("ERR 409") else { throw DaemonFailure(description: "\(line): \(reply)") }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return false
+        }
+    }
+
     /// Publishers and subscribers spread over three daemons; the third is killed with SIGKILL
     /// mid-publish and restarted. Every subscriber gets exactly the ascending set of stored seqs
     /// its pattern selects: live wildcard subscribers on the two daemons that stay up, a replay
     /// from seq 1 that starts while publishing goes on, and a durable consumer on the killed
     /// daemon that resumes on its restart. Everything acknowledged `OK PUB` is among them.
     @Test func everySubscriberGetsItsOrderedSetAcrossDaemonsThroughAKillNine() async throws {
-        let url = try CLIDatabase.currentURL()
-        let tokens = try await Daemon.issueTokens(for: [Self.publisher, Self.subscriber])
-        let pub = try #require(tokens[Self.publisher])
-        let sub = try #require(tokens[Self.subscriber])
-        let a = try await Daemon(databaseURL: url)
-        let b = try await Daemon(databaseURL: url)
+        let (url, pub, sub, a, b) = try await Self.twoDaemons()
         let c = try await Daemon(databaseURL: url)
         let start = try CrashLog.headSeq(url)
         let reports = try await Self.subscribe(a, token: sub, "SUB r field.mm.*.report")
@@ -237,27 +278,60 @@ struct MultiDaemonTests {
         let b = try await Daemon(databaseURL: url)
         let line = "SUB d field.> durable=multi-reconnect"
         let holder = try await Self.subscribe(a, token: sub, line)
-        // The lease's advisory key, as ConsumerLeases computes it (FNV-1a of account, 0, name).
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in Array(Self.subscriber.utf8) + [0] + Array("multi-reconnect".utf8) {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        let connection = try CLIDatabase.connect()
-        defer { connection.close() }
-        let terminated = try connection.query(
-            """
-            SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
-              AND ((classid::bigint << 32) | objid::bigint) = $1
-            """,
-            [Int64(bitPattern: hash).postgresBind]
-        ).decode(Int64.self, row: 0, column: 0)
-        #expect(terminated == 1, "one session held the lease")
+        #expect(try Self.terminateLeaseHolder("multi-reconnect") == 1, "one session held the lease")
 
         let bound = try await Self.subscribe(b, token: sub, line, retrying: true)
         for _ in 0..<150 where !holder.hasEnded { try await Task.sleep(for: .milliseconds(100)) }
         #expect(holder.hasEnded, "daemon A closed the connection whose lease daemon B took")
         #expect(!bound.hasEnded)
         bound.stop()
+        for daemon in [a, b] { await daemon.stop() }
+    }
+
+    /// The lease holder's backend is terminated while messages flow: daemon B binds the durable
+    /// while A's session still receives, until A's lease check closes it. What the consumer sees
+    /// in that window (docs/ARCHITECTURE.md, "Durable consumers"): each session in seq order,
+    /// B's from the recorded floor, so messages A got but had not confirmed come again; none
+    /// is skipped, since progress only moves forward (`GREATEST` in Consumers+DeliveryState).
+    @Test func aLeaseHolderTerminatedMidStreamLosesNothingAcknowledged() async throws {
+        let (url, pub, sub, a, b) = try await Self.twoDaemons()
+        let start = try CrashLog.headSeq(url)
+        let line = "SUB d field.> durable=multi-overlap ack=auto"
+        let holder = try await Self.subscribe(a, token: sub, line, ackSID: "d")
+        async let published = Self.publish(a, token: pub, count: 2_000, label: "overlap")
+        try await CrashLog.waitForCommits(after: start + 500, url: url)
+        // Daemon A takes the lease again if it reconnects (a progress write, its lease check)
+        // before B binds: then A holds it alone, and its backend is terminated again.
+        let client = try await Self.connect(b, token: sub, account: Self.subscriber)
+        var attempts = 0
+        var boundOnB = false
+        while !boundOnB && attempts < 10 {
+            attempts += 1
+            #expect(try Self.terminateLeaseHolder("multi-overlap") == 1, "one session held the lease")
+            boundOnB = try await Self.bindSoon(client, line)
+        }
+        try #require(boundOnB, "daemon B never bound the durable before daemon A took it again")
+        let bound = Collector(client, ackSID: "d")
+        let acked = try await published
+        for _ in 0..<150 where !holder.hasEnded { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(holder.hasEnded, "daemon A closed the connection whose lease daemon B took")
+
+        let want = try Self.stored().filter { $0.key > start }.keys.sorted()
+        #expect(Set(acked.keys).isSubset(of: want), "acknowledged but not stored")
+        try await Polling.until("daemon B's session reaches the last stored seq", within: .seconds(30)) {
+            bound.seqs.last == want.last
+        }
+        bound.stop()
+        let bindFloor = bound.seqs.first ?? Int64.max
+        #expect(Self.isAscending(holder.seqs) && Self.isAscending(bound.seqs))
+        #expect(Set(holder.seqs).union(bound.seqs).sorted() == want, "a message skipped by both sessions")
+        #expect(bindFloor <= (holder.seqs.last ?? start) + 1, "B started past what A had received")
+        let twice = Set(holder.seqs).intersection(bound.seqs).count
+        let overlap = holder.seqs.filter { $0 > bindFloor }.count
+        print(
+            "MultiDaemonTests overlap: \(want.count) stored, B bound at termination \(attempts); A got \(holder.seqs.count), B \(bound.seqs.count) from seq"
+                + " \(bindFloor); \(twice) delivered to both, \(overlap) to A after B's first"
+        )
         for daemon in [a, b] { await daemon.stop() }
     }
 }
