@@ -41,6 +41,7 @@ struct DaemonConfiguration: Sendable {
         } catch {
             throw Invalid(key: "file", message: "\(file) could not be read as JSON: \(Self.describe(error))")
         }
+        try Self.refuseUnknownKeys(in: file)
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider().prefixKeys(with: "liaison"),
