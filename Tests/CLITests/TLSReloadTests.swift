@@ -19,8 +19,12 @@ struct TLSReloadTests {
         try #require(status == 0, "make-certs.sh: \(output)")
     }
 
-    /// The TLS listener's port, from the daemon's `listening (TLS)` log line.
-    private static func tlsPort(_ daemon: Daemon) throws -> Int {
+    /// The TLS listener's port, from the daemon's `listening (TLS)` log line (it may come after
+    /// the plaintext listener's, which is what ``Daemon`` waits for).
+    private static func tlsPort(_ daemon: Daemon) async throws -> Int {
+        try await Polling.until("the TLS listener's log line", within: .seconds(20)) {
+            daemon.logText.split(separator: "\n").contains { $0.hasSuffix("listening (TLS)") }
+        }
         let line = try #require(daemon.logText.split(separator: "\n").first { $0.hasSuffix("listening (TLS)") })
         let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
         return try #require(Int(address[address.index(after: address.lastIndex(of: ":")!)...]))
@@ -51,7 +55,7 @@ struct TLSReloadTests {
         try Data(settings.utf8).write(to: config)
         let daemon = try await Daemon(databaseURL: try CLIDatabase.currentURL(), arguments: ["--config", config.path])
         defer { Task { await daemon.stop() } }
-        let port = try Self.tlsPort(daemon)
+        let port = try await Self.tlsPort(daemon)
         let environment = ["LIAISON_ACCOUNT": "ohchr", "LIAISON_TOKEN": token, "LIAISON_SERVER": "127.0.0.1:\(port)"]
         func publish(trusting ca: URL) async throws -> CLIResult {
             try await CLI.run(
