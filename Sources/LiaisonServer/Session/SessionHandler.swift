@@ -25,6 +25,8 @@ final class SessionHandler: ChannelInboundHandler {
     /// run after them, in order.
     private var backlog: [SessionAction] = []
     private var executing = false
+    /// A flush is scheduled for the end of the current event-loop task (``flushSoon()``).
+    private var flushPending = false
 
     /// The daemon-wide connection number, as logged under `liaison.connection`.
     private let connectionID: UInt64
@@ -244,7 +246,20 @@ final class SessionHandler: ChannelInboundHandler {
         guard let context = self.context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.shared.writer.submit(message, on: context.eventLoop) { result in
-            handler.value.run { $0.published(ticket, result) }
+            handler.value.run { $0.published(ticket, result, flush: false) }
+            handler.value.flushSoon()
+        }
+    }
+
+    /// Flushes once the current event-loop task ends: the writer answers a batch's publishes
+    /// on one loop in one task, so their replies leave in one write, not one write each.
+    private func flushSoon() {
+        guard !self.flushPending, let context = self.context else { return }
+        self.flushPending = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushPending = false
+            handler.value.run { $0.finish() }
         }
     }
 

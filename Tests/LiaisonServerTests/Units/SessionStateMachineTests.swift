@@ -111,6 +111,22 @@ import Testing
         #expect(answered.contains(.close))
     }
 
+    /// The answers of one batch are written as they come and flushed once, at the end.
+    @Test func answersOfOneBatchAreFlushedOnceAtTheEnd() {
+        var h = H()
+        h.authenticate()
+        let tickets = H.publishTickets(h.publish("field.mm.report", "a") + h.publish("field.mm.report", "b"))
+        #expect(tickets.count == 2)
+        let first = h.machine.published(tickets[0], .success(.init(seq: 1, duplicate: false)), flush: false)
+        let second = h.machine.published(tickets[1], .success(.init(seq: 2, duplicate: false)), flush: false)
+        #expect(H.written(first) == ["OK PUB 1"])
+        #expect(H.written(second) == ["OK PUB 2"])
+        #expect(!first.contains(.flush) && !second.contains(.flush))
+        #expect(h.machine.finish().contains(.flush))
+        // Nothing left to flush.
+        #expect(!h.machine.finish().contains(.flush))
+    }
+
     @Test func aPublishWithoutCommitIsAnswered503AtItsDeadlineAndTheLateAnswerDropped() {
         var h = H()
         h.authenticate()

@@ -122,13 +122,18 @@ extension SessionStateMachine {
     /// - Parameters:
     ///   - ticket: The ticket of ``SessionAction/submitPublish(ticket:_:)``.
     ///   - result: The seq and whether it was a duplicate, or why it was not confirmed.
+    ///   - flush: Whether to end with the flush; `false` when more answers of the same batch
+    ///     follow and the caller ends them with one ``finish(flush:)`` (one write per batch).
     mutating func published(
         _ ticket: UInt64,
-        _ result: Result<GroupCommitWriter.Outcome, PublishFailure>
+        _ result: Result<GroupCommitWriter.Outcome, PublishFailure>,
+        flush: Bool = true
     )
         -> [SessionAction]
     {
-        guard let pending = self.pendingPublishes.removeValue(forKey: ticket) else { return self.finish() }
+        guard let pending = self.pendingPublishes.removeValue(forKey: ticket) else {
+            return self.finish(flush: flush)
+        }
         self.settlePublishBytes(pending.bytes)
         let slot = OutboundQueue<OutboundFrame>.Ticket(number: ticket)
         switch result {
@@ -139,7 +144,7 @@ extension SessionStateMachine {
             self.emit(.count(.publishFailures, 1))
             self.fill(slot, ProtocolError(.unavailable, failure.replyText).replyLine)
         }
-        return self.finish()
+        return self.finish(flush: flush)
     }
 
     private mutating func settlePublishBytes(_ bytes: Int) {
