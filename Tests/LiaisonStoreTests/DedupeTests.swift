@@ -71,6 +71,62 @@ import Testing
         #expect(again.seqs == fresh.seqs)
     }
 
+    @Test func repeatsInsideABatchReportTheFirstOccurrencesSeq() throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let c = try db.connect()
+        let log = MessageLog()
+        // One key three times, interleaved with keyless rows and another account's same key.
+        let batch = try #require(
+            try log.append(
+                [
+                    try message("wfp", id: nil, "a"), try message("wfp", id: "k", "b"),
+                    try message("wfp", id: "k", "c"),
+                    try message("fao", id: "k", "d"), try message("wfp", id: nil, "e"),
+                    try message("wfp", id: "k", "f"),
+                ],
+                on: c
+            )
+        )
+        #expect(batch.duplicates == [false, false, true, false, false, true])
+        #expect(batch.seqs[2] == batch.seqs[1])
+        #expect(batch.seqs[5] == batch.seqs[1])
+        let stored = try log.read(after: 0, matching: nil, limit: 10, on: c)
+        #expect(stored.map { String(decoding: $0.payload, as: UTF8.self) } == ["a", "b", "d", "e"])
+        #expect(stored.map(\.seq) == [batch.seqs[0], batch.seqs[1], batch.seqs[3], batch.seqs[4]])
+        // A later batch repeating the key twice: both rows are repeats of the stored seq.
+        let later = try #require(
+            try log.append(
+                [try message("wfp", id: "k"), try message("wfp", id: "k"), try message("fao", id: "k")],
+                on: c
+            )
+        )
+        #expect(later.duplicates == [true, true, true])
+        #expect(later.seqs == [batch.seqs[1], batch.seqs[1], batch.seqs[3]])
+    }
+
+    @Test func aKeyRepeatedInOneBatchAfterItsWindowExpiredIsStoredOnce() throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let c = try db.connect()
+        let log = MessageLog()
+        let first = try #require(try log.append([try message("iom", id: "old")], dedupeWindowSeconds: 60, on: c))
+        try c.query("UPDATE dedupe_keys SET created_at = now() - interval '2 minutes'")
+        let renewed = try #require(
+            try log.append(
+                [try message("iom", id: "old", "new 1"), try message("iom", id: "old", "new 2")],
+                dedupeWindowSeconds: 60,
+                on: c
+            )
+        )
+        #expect(renewed.duplicates == [false, true])
+        #expect(renewed.seqs[0] > first.seqs[0])
+        #expect(renewed.seqs[1] == renewed.seqs[0])
+        #expect(try count(c) == 2)
+        let key = try c.query("SELECT seq FROM dedupe_keys WHERE account = 'iom' AND key = 'old'")
+        #expect(try key.decode(Int64.self, row: 0, column: 0) == renewed.seqs[0])
+    }
+
     @Test func racingPublishersWithOneKeyStoreItOnce() throws {
         let db = try TestDatabase.create()
         defer { db.drop() }
