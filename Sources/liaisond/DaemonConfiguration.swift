@@ -35,13 +35,14 @@ struct DaemonConfiguration: Sendable {
                 isSecret: false
             )
         }
+        let read = try Self.contentsBeforeParsing(file)
         let fileProvider: FileProvider<JSONSnapshot>
         do {
             fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(file), allowMissing: fileIsOptional)
         } catch {
             throw Invalid(key: "file", message: "\(file) could not be read as JSON: \(Self.describe(error))")
         }
-        try Self.refuseUnknownKeys(in: file)
+        try Self.refuseUnknownKeys(in: file, read: read)
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider().prefixKeys(with: "liaison"),

@@ -35,6 +35,25 @@ struct UnknownConfigurationKeyTests {
         )
     }
 
+    /// A file over 1 MiB is refused before it is parsed (the parse of a huge file held a core for
+    /// a minute), with the configuration error code.
+    @Test func aFileOverOneMebibyteIsRefusedUnparsed() async throws {
+        let url = try Self.file("{\"node\": {\"name\": \"" + String(repeating: "n", count: 1 << 20) + "\"}}")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let result = try await CLI.run(
+            [
+                "--config", url.path, "--listen", "127.0.0.1:0",
+                "--database-url", "postgresql://liaison@127.0.0.1:1/liaison",
+            ],
+            program: "liaisond"
+        )
+        #expect(result.status == 64, "\(result)")
+        #expect(
+            result.stderr.contains("configuration error (file): \(url.path) is 1048598 bytes, more than the 1048576"),
+            "\(result)"
+        )
+    }
+
     /// `config/liaisond.json` passes the check: the daemon gets as far as the (unreachable) database.
     @Test func theRepositorysConfigurationFileStillLoads() async throws {
         let result = try await CLI.run(

@@ -1,9 +1,11 @@
+import Foundation
+
 /// The keys of a JSON document's objects, each with its path and the line it is on: what
 /// `JSONSerialization` does not tell, and a configuration error should (``ConfigurationFileKeys``).
 ///
 /// The text is expected to parse (the file provider read it first); malformed text gives some
 /// of its keys and never traps. Keys inside arrays are not listed: no setting is an array of
-/// objects. Escapes in a key other than `\"` and `\\` are kept as written.
+/// objects. A key's escapes are decoded as the parser decodes them (`"\u006cimits"` is `limits`).
 enum JSONKeyScanner {
     /// One key of an object.
     struct Entry: Equatable {
@@ -47,15 +49,22 @@ enum JSONKeyScanner {
             case UInt8(ascii: "\""):
                 let start = line
                 var string: [UInt8] = []
+                var escaped = false
                 while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count { index += 1 }
+                    if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                        // Kept as written, the escape and what it escapes, for ``unescaped(_:)``.
+                        escaped = true
+                        string.append(bytes[index])
+                        index += 1
+                    }
                     if bytes[index] == UInt8(ascii: "\n") { line += 1 }
                     string.append(bytes[index])
                     index += 1
                 }
                 index += 1
                 if var top = stack.last, top.path != nil, top.expectsKey {
-                    (top.key, top.keyLine, top.expectsKey) = (String(decoding: string, as: UTF8.self), start, false)
+                    let key = escaped ? Self.unescaped(string) : String(decoding: string, as: UTF8.self)
+                    (top.key, top.keyLine, top.expectsKey) = (key, start, false)
                     stack[stack.count - 1] = top
                 } else {
                     _ = valueStarts(isObject: false)
@@ -83,5 +92,12 @@ enum JSONKeyScanner {
             }
         }
         return entries
+    }
+
+    /// A JSON string's content with its escapes (`\u006c`, `\"`, …) decoded, as the parser reads
+    /// the key; as written when it is not a valid JSON string.
+    private static func unescaped(_ raw: [UInt8]) -> String {
+        let quoted = Data([UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")])
+        return (try? JSONDecoder().decode(String.self, from: quoted)) ?? String(decoding: raw, as: UTF8.self)
     }
 }

@@ -38,6 +38,14 @@ import Testing
         #expect(ConfigurationFileKeys.firstUnknown(inJSON: #"{"limits.maxPayloads": 1}"#)?.key == "limits.maxPayloads")
     }
 
+    /// A key is the key the parser reads: `\u006cimits` is `limits`, and an unknown escaped key
+    /// is named as decoded.
+    @Test func escapedKeysAreDecodedAsTheParserDecodesThem() throws {
+        #expect(ConfigurationFileKeys.firstUnknown(inJSON: #"{"\u006cimits": {"maxPayload": 1024}}"#) == nil)
+        let unknown = try #require(ConfigurationFileKeys.firstUnknown(inJSON: #"{"limits": {"max\u0050ayloads": 1}}"#))
+        #expect(unknown.key == "limits.maxPayloads")
+    }
+
     @Test func aKnownKeyHoldingAnObjectIsRefused() throws {
         let unknown = try #require(ConfigurationFileKeys.firstUnknown(inJSON: "{\n\"listen\": {\"host\": \"a\"}}"))
         #expect(unknown.key == "listen")
