@@ -16,16 +16,22 @@ struct UnknownConfigurationKeyTests {
         return url
     }
 
-    @Test func aMisspeltKeyStopsTheDaemonAtStart() async throws {
-        let url = try Self.file("{\n  \"limits\": {\n    \"maxConection\": 5\n  }\n}\n")
-        defer { try? FileManager.default.removeItem(at: url) }
-        let result = try await CLI.run(
+    /// Starts `liaisond` with `config` and an unreachable database: it stops at the file or the
+    /// database, whichever comes first.
+    private static func start(with config: URL) async throws -> CLIResult {
+        try await CLI.run(
             [
-                "--config", url.path, "--listen", "127.0.0.1:0",
+                "--config", config.path, "--listen", "127.0.0.1:0",
                 "--database-url", "postgresql://liaison@127.0.0.1:1/liaison",
             ],
             program: "liaisond"
         )
+    }
+
+    @Test func aMisspeltKeyStopsTheDaemonAtStart() async throws {
+        let url = try Self.file("{\n  \"limits\": {\n    \"maxConection\": 5\n  }\n}\n")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let result = try await Self.start(with: url)
         #expect(result.status == 64, "\(result)")
         #expect(
             result.stderr.contains(
@@ -40,13 +46,7 @@ struct UnknownConfigurationKeyTests {
     @Test func aFileOverOneMebibyteIsRefusedUnparsed() async throws {
         let url = try Self.file("{\"node\": {\"name\": \"" + String(repeating: "n", count: 1 << 20) + "\"}}")
         defer { try? FileManager.default.removeItem(at: url) }
-        let result = try await CLI.run(
-            [
-                "--config", url.path, "--listen", "127.0.0.1:0",
-                "--database-url", "postgresql://liaison@127.0.0.1:1/liaison",
-            ],
-            program: "liaisond"
-        )
+        let result = try await Self.start(with: url)
         #expect(result.status == 64, "\(result)")
         #expect(
             result.stderr.contains("configuration error (file): \(url.path) is 1048598 bytes, more than the 1048576"),
