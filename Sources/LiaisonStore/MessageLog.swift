@@ -143,46 +143,6 @@ public struct MessageLog: Sendable {
         }
     }
 
-    /// Reads the next page of messages after a seq, optionally only those a pattern selects.
-    ///
-    /// This is the replay path (`SUB … from=`) and the catch-up path of slow subscribers.
-    ///
-    /// - Parameters:
-    ///   - afterSeq: Exclusive lower bound (0 reads from the start).
-    ///   - pattern: Only topics this pattern matches; `nil` for all.
-    ///   - limit: At most this many rows.
-    ///   - maxClassification: Skip messages whose `class` (``Classification/internal`` when absent)
-    ///     is above this, i.e. the reader's clearance. Skipped rows count against nothing.
-    /// - Returns: Messages in ascending seq order; fewer than `limit` means the log's end was reached.
-    /// - Throws: ``StoreError`` `.unavailable` or `.database`.
-    public func read(
-        after afterSeq: Int64,
-        matching pattern: TopicPattern?,
-        limit: Int,
-        maxClassification: Classification = .strictlyConfidential,
-        on connection: Connection
-    )
-        throws(StoreError) -> [Message]
-    {
-        let like: String? = pattern.flatMap { $0.literalPrefix.isEmpty ? nil : $0.sqlLikePrefix }
-        let regex: String? = pattern.flatMap { $0.isLiteral ? nil : $0.sqlRegex }
-        let exact: String? = pattern.flatMap { $0.isLiteral ? $0.value : nil }
-        return try storeCall {
-            let result = try connection.query(
-                Self.selectColumns + """
-                     WHERE seq > $1 AND ($2::text IS NULL OR topic LIKE $2) AND ($3::text IS NULL OR topic ~ $3)
-                     AND ($4::text IS NULL OR topic = $4) AND \(Self.classCondition(parameter: 6))
-                    ORDER BY seq LIMIT $5
-                    """,
-                [
-                    afterSeq.postgresBind, like.postgresBind, regex.postgresBind, exact.postgresBind,
-                    Int64(limit).postgresBind, Self.classesBind(upTo: maxClassification),
-                ]
-            )
-            return try Self.decodeMessages(result)
-        }
-    }
-
     /// The channel `liaison_append` notifies once per stored batch, with the batch's last seq as
     /// payload (migration 0011).
     public static let commitChannel = "liaison_log"
