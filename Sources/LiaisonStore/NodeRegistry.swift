@@ -94,7 +94,7 @@ public struct NodeRegistry: Sendable {
     ///
     /// - Throws: ``StoreError`` `.unavailable` or `.database`.
     public func remove(_ record: NodeRecord, on connection: Connection) throws(StoreError) {
-        try storeCall {
+        _ = try storeCall {
             try connection.query(
                 "DELETE FROM liaison_nodes WHERE node = $1 AND host = $2 AND listen_address = $3 AND pid = $4",
                 [

@@ -66,21 +66,18 @@ extension GroupCommitWriter {
         return InFlightAppend(token: token, batch: batch, deadline: deadline, task: task)
     }
 
-    /// Commits one batch (first resolving a batch left in doubt) and waits for it; returns what
-    /// is in doubt now.
-    func commit(_ batch: [Pending], after inDoubt: InDoubtBatch?) async -> InDoubtBatch? {
+    /// Commits one batch (first resolving the batches left in doubt, in send order) and waits
+    /// for it; returns what is in doubt now.
+    func commit(_ batch: [Pending], after doubts: [InDoubtBatch]) async -> [InDoubtBatch] {
         let deadline = self.deadline(of: batch)
-        if let inDoubt {
-            switch await self.resolve(inDoubt, until: deadline) {
-            case .resolved: break
-            case .unknown:
-                // Nothing may commit before the earlier batch is known (or its seqs would reach
-                // live subscribers out of order): these were never sent.
-                Self.answer(batch) { _ in .failure(.notStored("database unavailable")) }
-                return inDoubt
-            }
+        let unresolved = await self.resolve(doubts, until: deadline, patiently: true)
+        guard unresolved.isEmpty else {
+            // Nothing may commit before the earlier batches are known (or its seqs would reach
+            // live subscribers out of order): these were never sent.
+            Self.answer(batch) { _ in .failure(.notStored("database unavailable")) }
+            return unresolved
         }
-        return await self.settle(self.send(batch, deadline: deadline))
+        return await self.settle(self.send(batch, deadline: deadline)).map { [$0] } ?? []
     }
 
     /// Waits for a sent batch's outcome and acts on it: routes and answers a committed batch,

@@ -50,4 +50,19 @@ extension GroupCommitWriter {
         }
         return .resolved
     }
+
+    /// Looks up the batches in doubt in the order they were sent, each until `deadline` when
+    /// `patiently` or else once, stopping at the first whose outcome the store does not give;
+    /// returns the ones still in doubt (that one and every later one, still in send order).
+    ///
+    /// Later batches wait for earlier ones, so seqs reach the router in order.
+    func resolve(_ doubts: [InDoubtBatch], until deadline: Int64, patiently: Bool) async -> [InDoubtBatch] {
+        for (index, doubt) in doubts.enumerated() {
+            let resolution =
+                patiently
+                ? await self.resolve(doubt, until: deadline) : await self.lookUp(doubt, until: deadline)
+            if resolution == .unknown { return Array(doubts[index...]) }
+        }
+        return []
+    }
 }

@@ -172,7 +172,9 @@ final class GroupCommitWriter: Service, Sendable {
     }
 
     private func commitLoop() async {
-        var inDoubt: InDoubtBatch?
+        // In send order. More than one only with batches in flight: one sent behind a batch in
+        // doubt can be interrupted too, and each must be looked up (and logged) in its turn.
+        var inDoubt: [InDoubtBatch] = []
         var inFlight = Deque<InFlightAppend>()
         // One batch alone until the first one returned: the store learns the order of the
         // tokens from the first batch it sees (``LiaisonStorage/append``), so that must be the
@@ -186,30 +188,30 @@ final class GroupCommitWriter: Service, Sendable {
                 if let first = inFlight.first, self.isFinished(first) {
                     inFlight.removeFirst()
                     window = self.inFlightBatches
-                    inDoubt = await self.settle(first)
+                    if let doubt = await self.settle(first) { inDoubt.append(doubt) }
                     if inFlight.isEmpty { self.finishedBatch() }
                     pause = self.resolveRetryMilliseconds
                     continue
                 }
                 // Nothing new is sent while an earlier batch is in doubt (the batches already
                 // sent behind it are taken in order all the same).
-                if inDoubt == nil && inFlight.count < window, let batch = self.takeQueued() {
+                if inDoubt.isEmpty && inFlight.count < window, let batch = self.takeQueued() {
                     inFlight.append(self.send(batch))
                     continue
                 }
                 if let first = inFlight.first {
                     await self.waitForEvent(
-                        publishes: inDoubt == nil && inFlight.count < window,
+                        publishes: inDoubt.isEmpty && inFlight.count < window,
                         finished: first.token
                     )
                     continue
                 }
-                switch await self.nextBatch(retryAfter: inDoubt == nil ? nil : pause) {
+                switch await self.nextBatch(retryAfter: inDoubt.isEmpty ? nil : pause) {
                 case .stopped:
                     return
                 case .batch(let batch):
-                    if let doubt = inDoubt {
-                        inDoubt = await self.commit(batch, after: doubt)
+                    if !inDoubt.isEmpty {
+                        inDoubt = await self.commit(batch, after: inDoubt)
                         self.finishedBatch()
                     } else {
                         inFlight.append(self.send(batch))
@@ -218,21 +220,19 @@ final class GroupCommitWriter: Service, Sendable {
                 case .idle:
                     // No publish for a while, and a batch still in doubt: look again, so a
                     // batch that committed late is routed now, not with the next publish.
-                    if let doubt = inDoubt,
-                        await self.lookUp(doubt, until: self.clock() + self.timeoutMilliseconds) == .resolved
-                    {
-                        inDoubt = nil
-                    }
+                    inDoubt = await self.resolve(
+                        inDoubt,
+                        until: self.clock() + self.timeoutMilliseconds,
+                        patiently: false
+                    )
                     pause = min(pause * 2, max(self.resolveRetryMilliseconds, 1_000))
                 }
             }
         } onGracefulShutdown: {
             self.stopTaking()
         }
-        if let inDoubt {
-            // One last look, so a committed batch is at least logged with its seqs.
-            _ = await self.resolve(inDoubt, until: self.clock() + self.timeoutMilliseconds)
-        }
+        // One last look, so a committed batch is at least logged with its seqs.
+        _ = await self.resolve(inDoubt, until: self.clock() + self.timeoutMilliseconds, patiently: true)
         self.logger.info("writer stopped")
     }
 

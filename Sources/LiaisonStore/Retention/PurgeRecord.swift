@@ -1,4 +1,4 @@
-public import LiaisonCore
+import LiaisonCore
 
 /// What `audit_leaves` keeps of a message retention purged (migration 0010): which pass purged
 /// it, when, under which policy, and its canonical leaf encoding (without the payload, which

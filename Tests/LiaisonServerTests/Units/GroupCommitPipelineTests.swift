@@ -81,4 +81,32 @@ import Testing
             #expect(try await GroupCommitWriterTests.delivered(rig.collector, count: 3) == [1, 2, 3])
         }
     }
+
+    /// Two batches in flight, both interrupted after they committed, and the store unreachable
+    /// until both were answered "outcome unknown": each is looked up in its turn once it is back,
+    /// and both are routed, in seq order, before the next batch.
+    @Test func twoBatchesInDoubtAreEachLookedUpInSendOrder() async throws {
+        let rig = try Rig(
+            [.commit, .commitHoldThenLoseConnection, .commitThenLoseConnection, .commit],
+            resolveRetryMilliseconds: 3_600_000,
+            inFlightBatches: 2
+        )
+        try await rig.running { () async throws in
+            try await Self.warmUp(rig)
+            rig.storage.setResolveFails(true)
+            let first = try rig.submit(1, tag: "a")
+            try await rig.storage.wait { $0.appendCalls.count == 2 }
+            let second = try rig.submit(1, tag: "b")
+            try await rig.storage.wait { $0.appendCalls.count == 3 }
+            rig.storage.release()
+            try await rig.storage.wait { $0.resolveCalls >= 1 }
+            rig.clock.set(2_000)
+            #expect(try await first.all() == [.failure(.outcomeUnknown)])
+            #expect(try await second.all() == [.failure(.outcomeUnknown)])
+            rig.storage.setResolveFails(false)
+            let next = try rig.submit(1, tag: "c")
+            #expect(try await next.seqs() == [4])
+            #expect(try await GroupCommitWriterTests.delivered(rig.collector, count: 4) == [1, 2, 3, 4])
+        }
+    }
 }
