@@ -31,7 +31,9 @@ done
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
     echo "bench-redis: installing redis-server from Debian" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2
+    # A fresh machine's package lists may be empty or stale: update them once if the install fails.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2 \
+        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2; }
 fi
 
 port=${LIAISON_BENCH_REDIS_PORT:-56379}
