@@ -4,7 +4,8 @@ public import Postgres
 extension MessageLog {
     /// Seqs one replay statement scans at most for a pattern that is not one literal topic.
     ///
-    /// Such a page walks the seq primary key in windows of this many seqs, the topic condition a
+    /// Such a page walks the seq primary key in windows of at most this many seqs (the first a
+    /// few pages wide, each next one twice the last), the topic condition a
     /// filter, so a page costs at most about one window of rows whatever the planner's statistics
     /// say. (With statistics older than a burst the planner took the topic index for a prefix it
     /// had not seen, and re-sorted every later matching row for each page: 387 ms a page instead
@@ -76,8 +77,15 @@ extension MessageLog {
         let head = try self.headSeq(on: connection)
         var page: [Message] = []
         var after = afterSeq
+        // The first window is a few pages wide and doubles while windows come back short: a dense
+        // pattern fills its page from one small window (the planner may sort a window's matches
+        // rather than walk it in order, testing the pattern on every row of it: with 65 536-seq
+        // windows from the start a dense replay spent half its time in the regex), a sparse one
+        // reaches the full width in a few statements.
+        let widest = max(1, window)
+        var width = min(widest, max(1_024, Int64(limit) * 4))
         while page.count < limit && after < head {
-            let upTo = min(head, after + max(1, window))
+            let upTo = min(head, after + width)
             // `topic || ''` keeps the topic index out of the plan: see ``replayWindow``.
             let rows = try storeCall {
                 try Self.decodeMessages(
@@ -96,6 +104,7 @@ extension MessageLog {
             }
             page += rows
             after = upTo
+            width = min(widest, width * 2)
         }
         return page
     }

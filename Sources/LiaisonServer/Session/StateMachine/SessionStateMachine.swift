@@ -328,8 +328,12 @@ struct SessionStateMachine {
     }
 
     private mutating func takeActions() -> [SessionAction] {
-        defer { self.actions.removeAll(keepingCapacity: true) }
-        return self.actions
+        // Handed over whole, and the empty array allocates nothing: `removeAll(keepingCapacity:)`
+        // on a buffer the caller now shares would allocate a new one of the same capacity, kept
+        // by every idle connection (about 1.1 KiB each in a heaptrack profile, docs/BENCHMARKS.md).
+        let taken = self.actions
+        self.actions = []
+        return taken
     }
 
     var idleCheckPeriod: Int64 { max(100, min(self.limits.idleTimeoutMilliseconds / 4, 1000)) }
