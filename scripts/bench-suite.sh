@@ -7,7 +7,8 @@
 #
 #  growth      16 publishers on an empty log, then again after --history messages were appended
 #              through liaison_append (batches of 100 000, generate_series); audit and receipts
-#              off for both, so the sealer does not spend the run sealing the history
+#              off for both, so the sealer does not spend the run sealing the history; after
+#              each, 200 `from=<seq>` seeks to random seqs of the log (bench --seeks)
 #  throughput  1 and 16 publishers with the raw COPY baseline (liaisonctl bench), then Redis XADD
 #              with appendfsync always at the same counts, size and window (scripts/bench-redis.sh)
 #  latency20   16 publishers paced to 20% of the 16-publisher peak just measured, 10 s per run
@@ -15,8 +16,8 @@
 #  replay      16 publishers, then one subscriber replays what they stored (from=all)
 #  dedupe      16 publishers without and with a unique id= per publish
 #  perf        perf record -g of liaisond and the PostgreSQL backends during an 8 s 16-publisher run
-#  idle        --idle idle authenticated connections; liaisond's RSS growth per connection, the
-#              daemon restarted for each run
+#  idle        --idle idle authenticated connections with a subscription each; liaisond's RSS
+#              growth per connection, the daemon restarted for each run
 #
 # Each case is `liaisonctl bench --runs R --json` (medians of R runs), appended as
 # {"case": ..., "result": ...} to $LIAISON_BENCH_OUT/suite.jsonl (default
@@ -84,11 +85,13 @@ fill_history() {
 # growth: empty log, then with history.
 bench_start_daemon "${quiet[@]}" "${limits[@]}"
 record growth-0 lb --publishers 16 --messages "$messages" --runs "$runs" --no-copy
+record seek-0 lb --seeks 200 --no-copy
 bench_stop_daemon
 echo "bench-suite: appending $history messages of history" >&2
 fill_history "$history"
 bench_start_daemon "${quiet[@]}" "${limits[@]}"
 record "growth-$history" lb --publishers 16 --messages "$messages" --runs "$runs" --no-copy
+record "seek-$history" lb --seeks 200 --no-copy
 bench_stop_daemon
 
 # The rest with the default settings (audit trail on).

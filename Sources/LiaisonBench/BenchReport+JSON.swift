@@ -56,7 +56,7 @@ extension BenchReport {
     }
 
     /// A latency summary as `{"count", "p50", "p90", "p99", "p99_9", "max"}` (ms).
-    static func json(_ summary: LatencySummary) -> [String: Any] {
+    public static func json(_ summary: LatencySummary) -> [String: Any] {
         [
             "count": summary.count, "p50": summary.p50, "p90": summary.p90, "p99": summary.p99,
             "p99_9": summary.p999, "max": summary.max,

@@ -24,8 +24,11 @@ struct Bench: AsyncParsableCommand {
             messages table gives PostgreSQL's own rate (skip it with --no-copy). Every figure is the median \
             over --runs runs. Progress (rate so far) goes to standard error every second.
 
-            --idle-connections N --daemon-pid PID instead opens N authenticated, idle connections and \
-            reports the growth of the daemon's resident memory per connection.
+            --idle-connections N --daemon-pid PID instead opens N authenticated, idle connections, each with \
+            one subscription, and reports the growth of the daemon's resident memory per connection.
+
+            --seeks N instead times N subscriptions to bench.> from a random seq of the stored log (SUB \
+            written → its first MSG), one after the other on one connection.
             """
     )
 
@@ -77,6 +80,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The daemon's process id, for --idle-connections.", valueName: "pid"))
     var daemonPid: Int32?
 
+    @Option(help: ArgumentHelp("Instead: time this many from=<seq> seeks into the stored log.", valueName: "n"))
+    var seeks: Int?
+
     @Flag(help: "Print the results as one JSON object instead of a table.")
     var json = false
 
@@ -111,6 +117,12 @@ struct Bench: AsyncParsableCommand {
         } else if self.daemonPid != nil {
             throw ValidationError("--daemon-pid is only used with --idle-connections")
         }
+        if let seeks = self.seeks {
+            guard seeks >= 1 else { throw ValidationError("--seeks must be at least 1") }
+            guard self.idleConnections == nil else {
+                throw ValidationError("--seeks and --idle-connections are separate measurements")
+            }
+        }
     }
 
     func run() async throws {
@@ -120,6 +132,15 @@ struct Bench: AsyncParsableCommand {
             return
         }
         let runID = String(UInt32.random(in: .min ... .max), radix: 16)
+        if let seeks = self.seeks {
+            let result = try await BenchSeek(server: self.server).measure(
+                count: seeks,
+                pattern: "bench.>",
+                prefix: "bench.\(runID)"
+            )
+            print(self.json ? JSONLine.encode(result.json) : result.table)
+            return
+        }
         let settings = self.settings
         let runner = BenchRunner(settings: settings, server: self.server, runID: runID)
         var report = BenchReport(runID: runID, settings: settings)

@@ -2,7 +2,8 @@ import Foundation
 import LiaisonBench
 import LiaisonClient
 
-/// `bench --idle-connections`: the daemon's resident memory per idle, authenticated connection.
+/// `bench --idle-connections`: the daemon's resident memory per idle, authenticated connection
+/// with one subscription.
 struct BenchIdle {
     /// What one measurement found.
     struct Result {
@@ -34,11 +35,11 @@ struct BenchIdle {
 
     let server: ServerOptions
 
-    /// Opens `connections` connections (200 at a time), lets the daemon settle for 2 s, reads its
-    /// RSS, and closes them.
+    /// Opens `connections` connections (200 at a time), each subscribed to a pattern of its own
+    /// under `bench.idle.`, lets the daemon settle for 2 s, reads its RSS, and closes them.
     ///
     /// - Throws: ``CLIFailure`` when the daemon's `/proc/<pid>/status` cannot be read; the first
-    ///   connect or `AUTH` error.
+    ///   connect, `AUTH` or `SUB` error.
     func measure(connections: Int, daemonPID: Int32) async throws -> Result {
         let before = try Self.resident(daemonPID)
         var clients: [LiaisonClient] = []
@@ -46,8 +47,18 @@ struct BenchIdle {
         do {
             for batch in stride(from: 0, to: connections, by: 200) {
                 try await withThrowingTaskGroup(of: LiaisonClient.self) { group in
-                    for _ in batch..<min(batch + 200, connections) {
-                        group.addTask { try await self.server.connect() }
+                    for index in batch..<min(batch + 200, connections) {
+                        group.addTask {
+                            let client = try await self.server.connect()
+                            do {
+                                // A pattern of its own, as a field office's: one trie entry each.
+                                try await client.subscribe(sid: "idle", pattern: "bench.idle.\(index).>")
+                            } catch {
+                                await client.close()
+                                throw error
+                            }
+                            return client
+                        }
                     }
                     for try await client in group {
                         clients.append(client)

@@ -161,7 +161,7 @@ struct MetricsEndpointTests {
     }
 
     /// The sample value of a line `<series> <value>` in an exposition.
-    private static func value(_ text: String, _ series: String) -> Double? {
+    static func value(_ text: String, _ series: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
             return Double(line.dropFirst(series.count + 1))
         }
@@ -169,7 +169,7 @@ struct MetricsEndpointTests {
     }
 
     /// The port of the log line `metrics.address=[IPv4]127.0.0.1/127.0.0.1:44095 … metrics endpoint bound`.
-    private static func metricsPort(_ daemon: Daemon) async throws -> Int {
+    static func metricsPort(_ daemon: Daemon) async throws -> Int {
         for _ in 0..<100 {
             for line in daemon.logText.split(separator: "\n") where line.hasSuffix("metrics endpoint bound") {
                 if let field = line.split(separator: " ").first(where: { $0.hasPrefix("metrics.address=") }),
@@ -197,13 +197,13 @@ struct MetricsEndpointTests {
         }
     }
 
-    private struct Answer {
+    struct Answer {
         var status: Int
         var head: String
         var body: String
     }
 
-    private static func get(_ port: Int, _ path: String, method: String = "GET") async throws -> Answer {
+    static func get(_ port: Int, _ path: String, method: String = "GET") async throws -> Answer {
         try await Self.raw(port, "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     }
 

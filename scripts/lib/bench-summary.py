@@ -68,6 +68,12 @@ if g0 and gh:
     ratio = gh["messages_per_second"] / g0["messages_per_second"]
     row(f"16 publishers with {history} messages of history vs empty", f"{gh['messages_per_second']:.0f} msgs/s",
         f"{g0['messages_per_second']:.0f} msgs/s", f"{ratio:.3f}", "≥ 0.90 (at 10M)", ratio >= 0.9)
+for key in ("seek-0", f"seek-{history}"):
+    seek = cases.get(key, {}).get("result")
+    if seek:
+        ms = seek["seek_ms"]
+        row(f"from=<seq> seek, {seek['head_seq']} stored ({seek['seeks']} seeks)",
+            f"p99 {ms['p99']:.2f} ms (p50 {ms['p50']:.2f}, max {ms['max']:.2f})", "-", "-", "< 10 ms", ms["max"] < 10)
 off, on = result("dedupe-off", 16), result("dedupe-on", 16)
 if off and on:
     ratio = on["messages_per_second"] / off["messages_per_second"]

@@ -114,8 +114,11 @@ extension GroupCommitWriter {
                     "batch refused, retrying its messages one by one",
                     metadata: [LogKey.error: "\(error)"]
                 )
-                for pending in batch {
+                for (index, pending) in batch.enumerated() {
                     if let doubt = await self.settle(self.send([pending], deadline: append.deadline)) {
+                        // The rest were never sent: certainly not stored, so say so now rather
+                        // than leave them to the session's publish timeout.
+                        Self.answer(Array(batch[(index + 1)...])) { _ in .failure(.notStored("database unavailable")) }
                         return doubt
                     }
                 }

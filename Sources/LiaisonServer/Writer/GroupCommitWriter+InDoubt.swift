@@ -55,7 +55,9 @@ extension GroupCommitWriter {
     /// `patiently` or else once, stopping at the first whose outcome the store does not give;
     /// returns the ones still in doubt (that one and every later one, still in send order).
     ///
-    /// Later batches wait for earlier ones, so seqs reach the router in order.
+    /// A batch settled behind one in doubt may already have been routed (``settle(_:)`` looks
+    /// up its own outcome); the daemon's ``LogFanOut`` still hands the router seqs in order, as
+    /// it holds a later batch until the range below it is read from the log.
     func resolve(_ doubts: [InDoubtBatch], until deadline: Int64, patiently: Bool) async -> [InDoubtBatch] {
         for (index, doubt) in doubts.enumerated() {
             let resolution =

@@ -237,4 +237,22 @@ import Testing
         }
         #expect(rig.storage.appendCalls.map(\.count) == [3, 1, 1, 1])
     }
+
+    /// The row-by-row retry of a refused batch stops at a row whose commit is interrupted and
+    /// stays in doubt: the rows after it were never sent and are answered "not stored" at once,
+    /// not left to the session's publish timeout.
+    @Test func rowsNeverSentAfterARetriedRowWentInDoubtAreAnsweredNotStored() async throws {
+        let rig = try Rig([.refuse, .commitThenLoseConnection])
+        rig.storage.setResolveFails(true)
+        let answers = try rig.submit(3)
+        try await rig.running { () async throws in
+            try await rig.storage.wait { $0.resolveCalls >= 1 }
+            rig.clock.set(2_000)
+            let results = try await answers.all()
+            #expect(results[0] == .failure(.outcomeUnknown))
+            #expect(results[1] == .failure(.notStored("database unavailable")))
+            #expect(results[2] == .failure(.notStored("database unavailable")))
+        }
+        #expect(rig.storage.appendCalls.map(\.count) == [3, 1])
+    }
 }
