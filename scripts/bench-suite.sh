@@ -11,7 +11,8 @@
 #              each, 200 `from=<seq>` seeks to random seqs of the log (bench --seeks)
 #  throughput  1 and 16 publishers with the raw COPY baseline (liaisonctl bench), then Redis XADD
 #              with appendfsync always at the same counts, size and window (scripts/bench-redis.sh)
-#  latency20   16 publishers paced to 20% of the 16-publisher peak just measured, 10 s per run
+#  latency20   16 publishers paced to 20% of the 16-publisher peak just measured, 10 s per run;
+#              then the same with 100 subscribers (publish→deliver latency)
 #  fanout      1 publisher, --subscribers subscribers on bench.<run>.<sample>.>, 64-byte payloads
 #  replay      16 publishers, then one subscriber replays what they stored (from=all)
 #  dedupe      16 publishers without and with a unique id= per publish
@@ -106,6 +107,7 @@ for line in open(sys.argv[1]):
         print(next(r["messages_per_second"] for r in d["result"]["results"] if r["publishers"] == 16))' "$results")
 rate=$(python3 -c "print(round($peak * 0.2 / 16, 1))")
 record latency20 lb --publishers 16 --rate "$rate" --duration 10 --runs "$runs" --no-copy
+record latency20-deliver lb --publishers 16 --subscribers 100 --rate "$rate" --duration 10 --runs "$runs" --no-copy
 record fanout lb --publishers 1 --subscribers "$subscribers" --messages 2000 --size 64 --runs "$runs" --no-copy
 record replay lb --publishers 16 --messages "$messages" --replay --runs "$runs" --no-copy
 record dedupe-off lb --publishers 16 --messages "$messages" --runs "$runs" --no-copy

@@ -59,6 +59,11 @@ if r:
     row(f"fan-out, 1 publisher, {cases['fanout']['result']['subscribers']} subscribers",
         f"{r['deliveries_per_second']:.0f} deliveries/s (e2e p99 {r['delivery_ms']['p99']:.1f} ms)",
         f"publish {r['messages_per_second']:.0f} msgs/s", "-", "≥ 500 000/s", r["deliveries_per_second"] >= 500_000)
+r = result("latency20-deliver", 16)
+if r:
+    row("p99 publish→deliver at 20% of peak, 100 subscribers", f"{r['delivery_ms']['p99']:.2f} ms (p50 {r['delivery_ms']['p50']:.2f}, "
+        f"max {r['delivery_ms']['max']:.2f})", f"{r['deliveries_per_second']:.0f} deliveries/s", "-", "≤ 10 ms",
+        r["delivery_ms"]["p99"] <= 10)
 r = result("replay", 16)
 if r:
     row("replay vs live (16 publishers)", f"{r['replay_per_second']:.0f} msgs/s", f"{r['messages_per_second']:.0f} msgs/s live",
