@@ -171,6 +171,13 @@ final class SessionHandler: ChannelInboundHandler {
             self.write(frames)
         case .flush:
             self.context?.flush()
+        case .recheckWritability:
+            guard let context = self.context else { return }
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            // A task of its own: it runs after this event's flush, with a fresh burst budget.
+            context.eventLoop.execute {
+                handler.value.run { $0.writabilityRechecked(now: Monotonic.milliseconds()) }
+            }
         case .setReading(let on):
             self.context?.channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
         case .close:

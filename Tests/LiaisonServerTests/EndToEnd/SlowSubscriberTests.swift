@@ -45,4 +45,38 @@ import Testing
         }
     }
 
+    /// A reader that keeps up, sent more than the high-water mark in one committed batch: the
+    /// session pauses the subscription on its own burst budget, and as each `MSG` frame is a
+    /// little smaller than the budget counts it, the socket may never cross its mark, so no
+    /// writability change comes. Reported as a follower that stopped after 1 018 of 3 000
+    /// messages of 4 KB (4 MiB, the default mark) and never got another.
+    @Test func aReaderThatKeepsUpGetsEveryMessageOfBatchesLargerThanTheHighWaterMark() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        let limits = ServerConfiguration.Limits.with { $0.highWaterMark = 16 * 1024 }
+        try await TestDaemon.run(db, limits: limits) { daemon in
+            let reader = try RawSocket(port: daemon.port)
+            defer { reader.close() }
+            try reader.send("AUTH unhcr-mm-sittwe \(daemon.tokens["unhcr-mm-sittwe"]!)\nSUB fast field.mm.>\n")
+            let probe = try await daemon.client("unhcr")
+            try await Task.sleep(for: .milliseconds(200))
+            // Four frames of 3 990 bytes count 16 472 against the 16 384-byte mark, and take
+            // about 16 300 bytes of the socket's.
+            let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3_990)
+            let reading = Task { try await reader.readMessages(count: 400, timeout: .seconds(20)) }
+            var published: [Int64] = []
+            for _ in 0..<4 {
+                let results = try await probe.publishPipelined(
+                    (0..<100).map { _ in (topic: "field.mm.sittwe.report", payload: payload, headers: []) }
+                )
+                published += try results.map { try $0.get().seq }
+            }
+            do {
+                #expect(try await reading.value == published)
+            } catch {
+                Issue.record("the reader stopped getting messages before all 400 arrived: \(error)")
+            }
+            await probe.close()
+        }
+    }
 }

@@ -51,6 +51,13 @@ enum SessionAction: Equatable, Sendable {
     case write([OutboundFrame])
     /// Flush what was written.
     case flush
+    /// This event released more than the high-water mark while the socket still reported
+    /// writable, so output paused on the machine's own budget: once the event's writes are
+    /// flushed, report the socket's writability again through
+    /// ``SessionStateMachine/writabilityRechecked(now:)``. The socket may never cross its own mark
+    /// (frames are a little smaller than the budget counts them), and then no writability change
+    /// would ever resume a paused subscription.
+    case recheckWritability
     /// Stop (`false`) or resume (`true`) reading from the socket. Emitted only on change.
     case setReading(Bool)
     /// Flush, then close the channel.

@@ -86,6 +86,8 @@ struct SessionStateMachine {
     /// this machine released since (a burst larger than the mark counts as unwritable).
     var writable = true
     var burstBytes = 0
+    /// A ``SessionAction/recheckWritability`` is out and its answer not yet in.
+    var writabilityRecheckPending = false
     var pingsOutstanding = 0
     var lastCommandAt: Int64 = 0
     var ackTimerRunning = false
@@ -209,6 +211,18 @@ struct SessionStateMachine {
         return self.finish()
     }
 
+    /// The answer to a ``SessionAction/recheckWritability``: the handler observed the socket's
+    /// writability afresh (and with it a fresh burst budget). When the socket is writable,
+    /// paused catch-ups and receipts resume now; when it is not, its writability change to
+    /// writable resumes them later.
+    mutating func writabilityRechecked(now: Int64) -> [SessionAction] {
+        self.writabilityRecheckPending = false
+        guard self.phase != .closed, self.writable else { return self.finish() }
+        self.resumeCatchUps(now: now)
+        self.readNextReceipts()
+        return self.finish()
+    }
+
     /// The client sent nothing for a ping interval: ping it, or give up on it.
     mutating func readIdle() -> [SessionAction] {
         guard self.phase != .closed else { return [] }
@@ -323,6 +337,13 @@ struct SessionStateMachine {
         if flush, self.needsFlush {
             self.needsFlush = false
             self.emit(.flush)
+        }
+        if self.writable, self.burstBytes >= self.limits.highWaterMark, !self.writabilityRecheckPending,
+            self.phase != .closed
+        {
+            // Output paused on the burst budget, not on the socket: ask again after the flush.
+            self.writabilityRecheckPending = true
+            self.emit(.recheckWritability)
         }
         return self.takeActions()
     }
