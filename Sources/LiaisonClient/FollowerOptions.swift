@@ -7,6 +7,7 @@ public import LiaisonCore
 /// again: a durable subscription sends only `durable=` and `ack=` (the server resumes after the
 /// consumer's confirmed position; `from=` or `reset=true` would move it), a non-durable one sends
 /// `from=<in-order position + 1>` once a message was handed out, else the original `from=`.
+/// ``maxDeliver`` goes with every `SUB` (a durable's settings are those of its latest `SUB`).
 public struct FollowerOptions: Sendable, Equatable {
     /// The durable consumer's name (`durable=`), or `nil` for a subscription without server state.
     public var durable: String?
@@ -17,6 +18,11 @@ public struct FollowerOptions: Sendable, Equatable {
     public var from: String?
     /// Whether the first `SUB` moves an existing durable consumer to ``from`` (`reset=true`).
     public var reset: Bool
+    /// `max_deliver=` (1–1000) for `ack=explicit`: deliveries before a message goes to the dead
+    /// letters; `nil` leaves the server's default (5). A connection that ends counts one delivery
+    /// of the oldest message in flight (docs/PROTOCOL.md, `ack=explicit`): on a link that drops
+    /// often, allow as many as the drops the consumer must ride out.
+    public var maxDeliver: Int?
 
     /// Creates options.
     ///
@@ -25,11 +31,19 @@ public struct FollowerOptions: Sendable, Equatable {
     ///   - ack: The acknowledgement mode.
     ///   - from: The start of the first `SUB`, or `nil`.
     ///   - reset: Whether the first `SUB` sends `reset=true` (only with `durable`).
-    public init(durable: String? = nil, ack: AckMode = .auto, from: String? = nil, reset: Bool = false) {
+    ///   - maxDeliver: `max_deliver=` for `ack=explicit`, or `nil` for the server's default.
+    public init(
+        durable: String? = nil,
+        ack: AckMode = .auto,
+        from: String? = nil,
+        reset: Bool = false,
+        maxDeliver: Int? = nil
+    ) {
         self.durable = durable
         self.ack = ack
         self.from = from
         self.reset = reset
+        self.maxDeliver = maxDeliver
     }
 
     /// Whether the follower confirms its position with cumulative `ACK`s: durable and `ack=auto`.
@@ -51,7 +65,10 @@ public struct FollowerOptions: Sendable, Equatable {
         } else if let from = isFirst ? self.from : (resumeSeq.map(String.init) ?? self.from) {
             options.append(("from", from))
         }
-        if self.ack == .explicit { options.append(("ack", "explicit")) }
+        if self.ack == .explicit {
+            options.append(("ack", "explicit"))
+            if let maxDeliver = self.maxDeliver { options.append(("max_deliver", "\(maxDeliver)")) }
+        }
         if isFirst, self.reset, self.durable != nil { options.append(("reset", "true")) }
         return options
     }

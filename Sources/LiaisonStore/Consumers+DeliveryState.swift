@@ -66,15 +66,28 @@ extension Consumers {
             key + [floor.postgresBind, settled.postgresBind]
         )
         let counts = item.deliveries.filter { $0.key > floor }.sorted { $0.key < $1.key }
-        guard !counts.isEmpty else { return }
+        if !counts.isEmpty {
+            try connection.query(
+                """
+                INSERT INTO consumer_pending (account, consumer, seq, deliveries)
+                SELECT $1, $2, u.seq, u.deliveries FROM unnest($3::int8[], $4::int4[]) AS u (seq, deliveries)
+                ON CONFLICT (account, consumer, seq) DO UPDATE
+                    SET deliveries = GREATEST(consumer_pending.deliveries, excluded.deliveries), delivered_at = now()
+                """,
+                key + [counts.map(\.key).postgresBind, counts.map { Int32(clamping: $0.value) }.postgresBind]
+            )
+        }
+        // Counts only ever rise above (two bindings may overlap); a returned delivery lowers its
+        // own count only, so a row some newer delivery raised meanwhile is left as it is.
+        let returned = item.returned.filter { $0.key > floor }.sorted { $0.key < $1.key }
+        guard !returned.isEmpty else { return }
         try connection.query(
             """
-            INSERT INTO consumer_pending (account, consumer, seq, deliveries)
-            SELECT $1, $2, u.seq, u.deliveries FROM unnest($3::int8[], $4::int4[]) AS u (seq, deliveries)
-            ON CONFLICT (account, consumer, seq) DO UPDATE
-                SET deliveries = GREATEST(consumer_pending.deliveries, excluded.deliveries), delivered_at = now()
+            UPDATE consumer_pending p SET deliveries = u.deliveries - 1
+            FROM unnest($3::int8[], $4::int4[]) AS u (seq, deliveries)
+            WHERE p.account = $1 AND p.consumer = $2 AND p.seq = u.seq AND p.deliveries = u.deliveries
             """,
-            key + [counts.map(\.key).postgresBind, counts.map { Int32(clamping: $0.value) }.postgresBind]
+            key + [returned.map(\.key).postgresBind, returned.map { Int32(clamping: $0.value) }.postgresBind]
         )
     }
 

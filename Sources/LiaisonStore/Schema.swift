@@ -4,7 +4,7 @@ public enum Schema {
     ///
     /// The daemon refuses to start on a database whose applied version is lower; a test keeps this
     /// constant equal to the newest file in `migrations/`.
-    public static let requiredVersion = 14
+    public static let requiredVersion = 15
 
     /// The advisory lock key that serialises seq assignment and commit (see `liaison_append`).
     public static let appendLockKey: Int64 = 7_420_001

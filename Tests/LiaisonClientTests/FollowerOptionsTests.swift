@@ -28,4 +28,21 @@ import Testing
         #expect(self.text(FollowerOptions().subscribeOptions(isFirst: false, resumeSeq: nil)).isEmpty)
         #expect(!options.confirmsCumulatively)
     }
+
+    /// A durable's settings are those of its latest `SUB`: `max_deliver=` goes with every one.
+    @Test func maxDeliverGoesWithEverySubOfAnExplicitConsumer() {
+        let options = FollowerOptions(durable: "desk", ack: .explicit, from: "all", maxDeliver: 50)
+        #expect(
+            self.text(options.subscribeOptions(isFirst: true, resumeSeq: nil))
+                == "from=all durable=desk ack=explicit max_deliver=50"
+        )
+        #expect(
+            self.text(options.subscribeOptions(isFirst: false, resumeSeq: 41))
+                == "durable=desk ack=explicit max_deliver=50"
+        )
+        #expect(
+            self.text(FollowerOptions(durable: "desk", maxDeliver: 50).subscribeOptions(isFirst: false, resumeSeq: nil))
+                == "durable=desk"
+        )
+    }
 }

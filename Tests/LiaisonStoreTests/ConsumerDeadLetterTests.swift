@@ -154,4 +154,35 @@ import Testing
         #expect(found.map(\.topic.value) == ["hq.ohchr.guidance-note"])
         #expect(try scans() > before)
     }
+
+    /// A subscription that ends returns the deliveries behind its oldest in-flight message
+    /// uncounted: each stored count goes one lower (to 0 for a first delivery), unless a newer
+    /// binding has raised it meanwhile.
+    @Test func returnedDeliveriesAreRecordedOneLowerUnlessRaisedMeanwhile() throws {
+        let f = try Fixture()
+        defer { f.db.drop() }
+        try f.open()
+        let (a, b, c) = (f.seq(0), f.seq(1), f.seq(2))
+        func record(deliveries: [Int64: Int] = [:], returned: [Int64: Int] = [:]) throws {
+            try f.consumers.record(
+                [
+                    ConsumerProgress(
+                        account: "unhcr",
+                        name: "d",
+                        ackFloor: 0,
+                        deliveredSeq: c,
+                        deliveries: deliveries,
+                        returned: returned
+                    )
+                ],
+                on: f.connection
+            )
+        }
+        try record(deliveries: [a: 3, b: 1, c: 2])
+        // The session that delivered b once and c a second time ends; a newer one already took c
+        // to its third delivery, so that return no longer applies.
+        try record(deliveries: [c: 3])
+        try record(returned: [b: 1, c: 2])
+        #expect(try f.consumers.pending(account: "unhcr", name: "d", on: f.connection) == [a: 3, b: 0, c: 3])
+    }
 }

@@ -13,6 +13,9 @@ struct AckTracker {
         var deadline: Int64
         /// Handed to the store as a dead letter; not due again unless the move fails.
         var movingToDeadLetters = false
+        /// Delivered on this connection (not an earlier session's message that used up
+        /// `maxDeliver` and only waits for its move to the dead letters).
+        var deliveredHere = true
     }
 
     /// A message whose deadline passed.
@@ -59,7 +62,33 @@ struct AckTracker {
 
     /// A rebound consumer's message that used up `maxDeliver` earlier: due for the dead letters now.
     mutating func exhausted(seq: Int64, topic: String, deliveries: Int, now: Int64) {
-        self.inflight[seq] = Entry(topic: topic, deliveries: max(deliveries, self.maxDeliver), deadline: now)
+        self.inflight[seq] = Entry(
+            topic: topic,
+            deliveries: max(deliveries, self.maxDeliver),
+            deadline: now,
+            deliveredHere: false
+        )
+    }
+
+    /// The connection (or the subscription) ends with messages in flight: which deliveries go
+    /// uncounted towards `maxDeliver`.
+    ///
+    /// The oldest message delivered here keeps its count: a consumer that crashes on a message
+    /// every time stops at that one, and must end with it in the dead letters. Every later one
+    /// was delivered behind it, and nothing says the client ever got to it; counting those too
+    /// would use up `maxDeliver` for a whole in-flight window on a link that drops a few times
+    /// (or behind one poison message), and send healthy messages to the dead letters.
+    ///
+    /// - Returns: seq → the count its last delivery raised it to; the store records each one
+    ///   lower (0: delivered once, not counted), unless a later delivery raised it meanwhile.
+    func returnedUncounted() -> [Int64: Int] {
+        let candidates = self.inflight.filter { $0.value.deliveredHere && !$0.value.movingToDeadLetters }
+        guard let oldest = candidates.keys.min() else { return [:] }
+        var returned: [Int64: Int] = [:]
+        for (seq, entry) in candidates where seq != oldest && entry.deliveries > 0 {
+            returned[seq] = entry.deliveries
+        }
+        return returned
     }
 
     /// `ACK`: settles the message. Returns whether it was in flight (and not on its way to the

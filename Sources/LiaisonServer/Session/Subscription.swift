@@ -40,14 +40,18 @@ struct Subscription {
 
     /// The progress to record now, or `nil` when the store already has it. Taking it clears the
     /// tracker's pending changes; ``progressRecorded(_:)`` or ``progressFailed()`` settles it.
-    mutating func takeProgress(account: String) -> ConsumerProgress? {
+    ///
+    /// - Parameter ending: The subscription ends now: the deliveries in flight behind the oldest
+    ///   go uncounted (``AckTracker/returnedUncounted()``).
+    mutating func takeProgress(account: String, ending: Bool = false) -> ConsumerProgress? {
         guard let durable = self.durable else { return nil }
         let floor = self.ackFloor
         let delivered = self.state.lastDelivered
+        let returned = ending ? self.tracker?.returnedUncounted() ?? [:] : [:]
         let changes: (deliveries: [Int64: Int], settled: [Int64]) = self.tracker?.takeChanges() ?? ([:], [])
         guard
             floor > self.persistedFloor || delivered > self.persistedDelivered || !changes.deliveries.isEmpty
-                || !changes.settled.isEmpty
+                || !changes.settled.isEmpty || !returned.isEmpty
         else { return nil }
         let progress = ConsumerProgress(
             account: account,
@@ -55,7 +59,8 @@ struct Subscription {
             ackFloor: floor,
             deliveredSeq: delivered,
             deliveries: changes.deliveries,
-            settled: changes.settled
+            settled: changes.settled,
+            returned: returned
         )
         self.recording = progress
         return progress

@@ -111,6 +111,10 @@ public struct ConsumerProgress: Sendable, Equatable {
     public var deliveries: [Int64: Int]
     /// Messages settled (acknowledged) since the last record.
     public var settled: [Int64]
+    /// Deliveries returned uncounted as the subscription ended (in flight behind the oldest):
+    /// seq → the count that delivery raised it to. Each is recorded one lower, unless its stored
+    /// count differs by then (a newer binding delivered it again).
+    public var returned: [Int64: Int]
 
     /// Creates a progress record.
     public init(
@@ -119,7 +123,8 @@ public struct ConsumerProgress: Sendable, Equatable {
         ackFloor: Int64,
         deliveredSeq: Int64,
         deliveries: [Int64: Int] = [:],
-        settled: [Int64] = []
+        settled: [Int64] = [],
+        returned: [Int64: Int] = [:]
     ) {
         self.account = account
         self.name = name
@@ -127,6 +132,7 @@ public struct ConsumerProgress: Sendable, Equatable {
         self.deliveredSeq = deliveredSeq
         self.deliveries = deliveries
         self.settled = settled
+        self.returned = returned
     }
 }
 

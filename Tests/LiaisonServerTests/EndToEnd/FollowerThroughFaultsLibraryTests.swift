@@ -44,7 +44,10 @@ import Testing
             let follower = Follower(
                 sid: "s",
                 pattern: "field.mm.>",
-                options: FollowerOptions(durable: name, ack: ack, from: "all"),
+                // Each drop counts one delivery of the oldest message in flight, and a cut-after
+                // fault drops every connection for 300 ms: up to 8 drops in a row while one
+                // message is the oldest. This test is about links, not poison messages.
+                options: FollowerOptions(durable: name, ack: ack, from: "all", maxDeliver: 100),
                 reconnect: ReconnectPolicy(initialDelay: .milliseconds(50), maxDelay: .milliseconds(400)),
                 connect: {
                     let client = try await LiaisonClient.connect(host: "127.0.0.1", port: port)

@@ -103,6 +103,61 @@ import Testing
         }
     }
 
+    /// A consumer that crashes on one message while more are in flight behind it: only the one
+    /// it crashes on ends in the dead letters; the others come back uncounted and flow once it
+    /// is gone. Before, each crash counted a delivery of the whole window, and the window went
+    /// to the dead letters with it.
+    @Test func aCrashLoopingConsumerWithAWindowDeadLettersOnlyTheMessageItCrashesOn() async throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        try await TestDaemon.run(db) { daemon in
+            let options = [("durable", "crashy"), ("ack", "explicit"), ("max_deliver", "3"), ("max_inflight", "10")]
+            let creator = try await daemon.client("unhcr-mm-sittwe")
+            try await creator.subscribe(sid: "s", pattern: "field.mm.>", options: options)
+            await creator.close()
+            try await Task.sleep(for: .milliseconds(300))
+            let seqs = try await daemon.client("unhcr").publishNumbered(5)
+            var crashes = 0
+            var rest: [ReceivedMessage] = []
+            var healthy: LiaisonClient?
+            for _ in 0..<8 {
+                let consumer = try await daemon.client("unhcr-mm-sittwe")
+                try await subscribeRetryingWhileBusy(consumer, options: options)
+                guard let first = try? await collect(consumer, count: 1, timeout: .seconds(10)).first else {
+                    await consumer.close()
+                    continue
+                }
+                if first.seq != seqs[0] {
+                    // The poison message is gone: the rest flows, and is acknowledged.
+                    rest = [first] + (try await collect(consumer, count: seqs.count - 2))
+                    for message in rest { try await consumer.ack(sid: "s", seq: message.seq) }
+                    healthy = consumer
+                    break
+                }
+                // The others arrive behind it (in flight), then the consumer crashes.
+                _ = try? await collect(consumer, count: seqs.count - 1, timeout: .seconds(5))
+                await consumer.close()
+                crashes += 1
+            }
+            #expect(crashes >= 1 && crashes <= 3, "\(crashes) crashes on the poison message")
+            #expect(rest.map(\.seq) == Array(seqs.dropFirst()), "after the poison message: \(rest.map(\.seq))")
+            // The binding that found the poison message used up moves it to the dead letters on
+            // its next tick (every 100 ms).
+            let connection = try db.connect()
+            defer { connection.close() }
+            var lettered: [Int64] = []
+            for _ in 0..<100 where lettered.isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+                let letters = try connection.query(
+                    "SELECT seq FROM dead_letters WHERE account = 'unhcr-mm-sittwe' AND consumer = 'crashy' ORDER BY seq"
+                )
+                lettered = try (0..<letters.rowCount).map { try letters.decode(Int64.self, row: $0, column: 0) }
+            }
+            #expect(lettered == [seqs[0]])
+            await healthy?.close()
+        }
+    }
+
     /// The database connection dies under sustained publishing: every `OK PUB` is stored, every
     /// "not stored" is not, and a live subscriber receives exactly what is stored, in order.
     @Test func publishesAreAnsweredTruthfullyWhenTheDatabaseConnectionDiesMidCommit() async throws {

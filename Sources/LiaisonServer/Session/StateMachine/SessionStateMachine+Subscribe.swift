@@ -178,7 +178,7 @@ extension SessionStateMachine {
         self.emit(.unroute(subscriptionID: subscription.subscriptionID, pattern: subscription.pattern))
         self.emit(.count(.subscriptions, -1))
         guard let durable = subscription.durable, let account = self.account?.name else { return }
-        let progress = subscription.takeProgress(account: account)
+        let progress = subscription.takeProgress(account: account, ending: true)
         self.emit(.store(.releaseConsumer(progress, account: account, name: durable)))
     }
 }

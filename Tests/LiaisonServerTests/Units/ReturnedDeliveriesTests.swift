@@ -1,0 +1,68 @@
+import LiaisonCore
+import LiaisonStore
+import Testing
+
+@testable import LiaisonServer
+
+/// A durable `ack=explicit` subscription that ends with messages in flight: the oldest one's
+/// delivery counts towards `max_deliver`, the ones behind it go back uncounted (a consumer that
+/// crashes on a message every time stops at that one; a link that drops stops wherever it is).
+@Suite struct ReturnedDeliveriesTests {
+    typealias H = MachineHarness
+
+    private static func releasedProgress(_ actions: [SessionAction]) -> ConsumerProgress? {
+        for action in actions {
+            if case .store(.releaseConsumer(let progress, _, _)) = action { return progress }
+        }
+        return nil
+    }
+
+    /// Reported: 5 links cut in a row with 49 messages in flight sent all 49 to the dead letters
+    /// (`max_deliver` 5), healthy messages the follower had never seen.
+    @Test func aClosedConnectionCountsOnlyTheOldestDeliveryInFlight() {
+        var h = H()
+        h.authenticate()
+        _ = h.send("SUB 1 field.> durable=feed ack=explicit max_deliver=3")
+        // An earlier session delivered 5 twice and 6 once.
+        let bound = h.bind(
+            name: "feed",
+            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit, maxDeliver: 3),
+            ackFloor: 4,
+            deliveredSeq: 6,
+            pending: [5: 2, 6: 1]
+        )
+        guard let (page, _) = h.answerPage(bound, (5...9).map { H.message($0) }) else { return }
+        #expect(
+            H.written(page) == [
+                "MSG 1 5 liaison.delivery=3", "MSG 1 6 liaison.delivery=2", "MSG 1 7", "MSG 1 8", "MSG 1 9",
+            ]
+        )
+        _ = h.send("ACK 1 8")
+        guard let progress = Self.releasedProgress(h.machine.channelInactive()) else {
+            Issue.record("the ended subscription recorded no progress")
+            return
+        }
+        // 5 keeps its third delivery; 6 and 7 go back to what they had before this connection.
+        #expect(progress.returned == [6: 2, 7: 1, 9: 1])
+        #expect(progress.settled == [8])
+    }
+
+    @Test func messagesOnTheirWayToTheDeadLettersAreNeitherReturnedNorTheOldest() {
+        var tracker = AckTracker(ackWaitMilliseconds: 1_000, maxDeliver: 3, maxInflight: 10)
+        // 4 used up max_deliver in an earlier session and only waits for its move.
+        tracker.exhausted(seq: 4, topic: "t", deliveries: 3, now: 0)
+        tracker.delivered(seq: 5, topic: "t", now: 0, deliveries: 3)
+        tracker.delivered(seq: 6, topic: "t", now: 0)
+        tracker.delivered(seq: 7, topic: "t", now: 0)
+        #expect(tracker.returnedUncounted() == [6: 1, 7: 1])
+        // The ack wait passes: 4 and 5 move to the dead letters, 6 and 7 go out a second time.
+        let due = tracker.takeDue(now: 5_000)
+        #expect(due.deadLetter.map(\.seq) == [4, 5])
+        #expect(due.redeliver.map(\.seq) == [6, 7])
+        #expect(tracker.returnedUncounted() == [7: 2])
+
+        var one = AckTracker(ackWaitMilliseconds: 1_000, maxDeliver: 3, maxInflight: 10)
+        one.delivered(seq: 5, topic: "t", now: 0)
+        #expect(one.returnedUncounted().isEmpty)
+    }
+}
