@@ -20,17 +20,8 @@ import Testing
     /// Reported: 5 links cut in a row with 49 messages in flight sent all 49 to the dead letters
     /// (`max_deliver` 5), healthy messages the follower had never seen.
     @Test func aClosedConnectionCountsOnlyTheOldestDeliveryInFlight() {
-        var h = H()
-        h.authenticate()
-        _ = h.send("SUB 1 field.> durable=feed ack=explicit max_deliver=3")
         // An earlier session delivered 5 twice and 6 once.
-        let bound = h.bind(
-            name: "feed",
-            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit, maxDeliver: 3),
-            ackFloor: 4,
-            deliveredSeq: 6,
-            pending: [5: 2, 6: 1]
-        )
+        var (h, bound) = H.reboundExplicitFeed(deliveredSeq: 6, pending: [5: 2, 6: 1])
         guard let (page, _) = h.answerPage(bound, (5...9).map { H.message($0) }) else { return }
         #expect(
             H.written(page) == [

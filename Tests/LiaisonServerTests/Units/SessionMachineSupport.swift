@@ -159,6 +159,23 @@ struct MachineHarness {
         )
     }
 
+    /// An authenticated session with `SUB 1 field.> durable=feed ack=explicit max_deliver=3`,
+    /// bound by the store at floor 4 with what earlier sessions left: the highest seq they
+    /// delivered and the delivery counts of what they left unsettled.
+    static func reboundExplicitFeed(deliveredSeq: Int64, pending: [Int64: Int]) -> (Self, [SessionAction]) {
+        var h = Self()
+        h.authenticate()
+        _ = h.send("SUB 1 field.> durable=feed ack=explicit max_deliver=3")
+        let bound = h.bind(
+            name: "feed",
+            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit, maxDeliver: 3),
+            ackFloor: 4,
+            deliveredSeq: deliveredSeq,
+            pending: pending
+        )
+        return (h, bound)
+    }
+
     /// Answers the first page read that `actions` ask for with `messages`; `nil` (recorded as an
     /// issue) when they ask for none. Returns what the machine did and the subscription's id.
     mutating func answerPage(

@@ -300,17 +300,8 @@ import Testing
     }
 
     @Test func aReboundExplicitConsumerKeepsDeliveryCountsAndDeadLettersInOneMove() {
-        var h = H()
-        h.authenticate()
-        _ = h.send("SUB 1 field.> durable=feed ack=explicit max_deliver=3")
         // Earlier sessions: 5 was delivered three times (the poison), 6 twice, 7 was acknowledged.
-        let bound = h.bind(
-            name: "feed",
-            settings: ConsumerSettings(pattern: try! TopicPattern("field.>"), ackMode: .explicit, maxDeliver: 3),
-            ackFloor: 4,
-            deliveredSeq: 7,
-            pending: [5: 3, 6: 2]
-        )
+        var (h, bound) = H.reboundExplicitFeed(deliveredSeq: 7, pending: [5: 3, 6: 2])
         guard let (page, id) = h.answerPage(bound, (5...8).map { H.message($0) }) else { return }
         #expect(H.written(page) == ["MSG 1 6 liaison.delivery=3", "MSG 1 8"])
         let tick = h.machine.timerFired(.ackTick, now: h.now + 100)
