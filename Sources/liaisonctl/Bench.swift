@@ -32,7 +32,16 @@ struct Bench: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var database: DatabaseOptions
+    // Not an `@OptionGroup` of `DatabaseOptions`: that one requires a URL, and only the COPY
+    // baseline needs the database (`--seeks`, `--idle-connections` and `--no-copy` runs do not).
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "PostgreSQL URL for the COPY baseline (default: $LIAISON_DATABASE_URL); not needed with --no-copy.",
+            valueName: "url"
+        )
+    )
+    var databaseURL: String?
     @OptionGroup var server: ServerOptions
 
     @Option(help: ArgumentHelp("Messages per publisher count and run (all publishers together).", valueName: "n"))
@@ -123,6 +132,18 @@ struct Bench: AsyncParsableCommand {
                 throw ValidationError("--seeks and --idle-connections are separate measurements")
             }
         }
+        if !self.noCopy && self.seeks == nil && self.idleConnections == nil && self.database.resolvedURL == nil {
+            throw ValidationError(
+                "no database URL for the COPY baseline: pass --database-url, set LIAISON_DATABASE_URL or add --no-copy"
+            )
+        }
+    }
+
+    /// The database of the COPY baseline, from `--database-url` or the environment.
+    private var database: DatabaseOptions {
+        var options = DatabaseOptions()
+        options.databaseURL = self.databaseURL
+        return options
     }
 
     func run() async throws {

@@ -7,9 +7,8 @@ import Testing
 /// run by `scripts/bench-suite.sh` (docs/BENCHMARKS.md), not by tests.
 @Suite(.cliDatabase, .serialized)
 struct BenchLiveTests {
-    /// Runs `body` with a daemon and the environment `bench` needs (the suite's database too: bench
-    /// takes a database URL for its COPY baseline even when it is skipped) as `account`, a new
-    /// account allowed `bench.>`.
+    /// Runs `body` with a daemon and the environment `bench` needs, without a database URL (only
+    /// the COPY baseline needs one), as `account`, a new account allowed `bench.>`.
     private static func withDaemon(
         account: String,
         settings: [String: String] = [:],
@@ -27,7 +26,6 @@ struct BenchLiveTests {
         let daemon = try await Daemon(databaseURL: try CLIDatabase.currentURL(), settings: settings)
         let environment = [
             "LIAISON_SERVER": "127.0.0.1:\(daemon.port)", "LIAISON_ACCOUNT": account, "LIAISON_TOKEN": token,
-            "LIAISON_DATABASE_URL": try CLIDatabase.currentURL(),
         ]
         do {
             try await body(daemon, environment)

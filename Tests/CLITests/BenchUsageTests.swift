@@ -22,4 +22,15 @@ import Testing
         #expect(result.stderr.hasPrefix("liaisonctl: error: "), "\(result)")
         #expect(result.stderr.contains(message), "\(result)")
     }
+
+    @Test func aRunWithTheCopyBaselineNeedsADatabaseURL() async throws {
+        let result = try await CLI.run(["bench", "--account", "a", "--token", "t", "--publishers", "1"])
+        #expect(result.status == 64, "\(result)")
+        #expect(
+            result.stderr.contains(
+                "no database URL for the COPY baseline: pass --database-url, set LIAISON_DATABASE_URL or add --no-copy"
+            ),
+            "\(result)"
+        )
+    }
 }

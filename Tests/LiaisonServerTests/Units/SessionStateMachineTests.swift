@@ -234,6 +234,37 @@ import Testing
         #expect(next.flashAfter == n + 20)
     }
 
+    @Test func aReplayReadsASmallFirstPageThenFullOnes() {
+        var h = H()
+        h.authenticate()
+        let sub = h.send("SUB 1 field.> from=500")
+        guard case .readPage(_, let id, let request)? = H.storeRequests(sub).first else {
+            Issue.record("no page read")
+            return
+        }
+        // A seek's first message waits for a short page, not for a whole replayPageSize one.
+        #expect(request.after == 499)
+        #expect(request.limit == 32)
+        let full = h.machine.storeAnswered(
+            .page(
+                sid: "1",
+                subscriptionID: id,
+                request: request,
+                .success(LogPage(messages: (500..<532).map { H.message($0) }, flash: []))
+            ),
+            now: h.now
+        )
+        #expect(H.written(full).count == 32)
+        // A full short page is not the end of the log: the next read asks for a whole page.
+        guard case .readPage(_, _, let next)? = H.storeRequests(full).first else {
+            Issue.record("no next page read")
+            return
+        }
+        #expect(next.after == 531)
+        #expect(next.limit == 256)
+        #expect(h.machine.subscriptions["1"]?.state.isLive == false)
+    }
+
     @Test func flashGoesAheadOfAFullInflightWindow() {
         var h = H()
         h.authenticate()

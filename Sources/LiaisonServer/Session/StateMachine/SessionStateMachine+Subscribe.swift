@@ -119,7 +119,7 @@ extension SessionStateMachine {
             subscription.persistedFloor = binding.info.ackFloor
             subscription.persistedDelivered = binding.info.deliveredSeq
             subscription.confirmed = binding.info.ackFloor
-            if pending.tracker != nil, binding.info.deliveredSeq > binding.info.ackFloor {
+            if pending.tracker != nil, binding.info.deliveredSeq > binding.info.ackFloor || !binding.pending.isEmpty {
                 subscription.resume = ResumeFilter(deliveredSeq: binding.info.deliveredSeq, pending: binding.pending)
             }
             self.activate(subscription, ticket: pending.ticket, replayTime: nil)
@@ -159,7 +159,7 @@ extension SessionStateMachine {
         }
         if subscription.tracker != nil || subscription.durable != nil { self.ensureAckTimer() }
         if !subscription.state.isLive {
-            self.requestPage(sid: sid, after: subscription.state.lastDelivered, startTime: replayTime)
+            self.requestPage(sid: sid, after: subscription.state.lastDelivered, startTime: replayTime, first: true)
         }
     }
 
