@@ -5,9 +5,16 @@ extension ReceivedMessage {
         self.headers["liaison.ahead"] == "1"
     }
 
-    /// Which delivery of the message this is: the `liaison.delivery=<n>` flag of a redelivery, or
-    /// 1 when the flag is absent (or not a number).
+    /// The delivery's count towards `max_deliver`: the `liaison.delivery=<n>` flag of a
+    /// redelivery, or 1 when the flag is absent (or not a number). A redelivery whose earlier
+    /// delivery went back uncounted (docs/PROTOCOL.md, `ack=explicit`) carries `n` = 1.
     public var deliveryCount: Int {
         self.headers["liaison.delivery"].flatMap { Int($0) } ?? 1
+    }
+
+    /// Whether the message was delivered before, to this subscription or to an earlier session of
+    /// its durable consumer (the `liaison.delivery` flag is present): it may be a duplicate.
+    public var isRedelivery: Bool {
+        self.headers["liaison.delivery"] != nil
     }
 }

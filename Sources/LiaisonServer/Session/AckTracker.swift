@@ -13,9 +13,14 @@ struct AckTracker {
         var deadline: Int64
         /// Handed to the store as a dead letter; not due again unless the move fails.
         var movingToDeadLetters = false
-        /// Delivered on this connection (not an earlier session's message that used up
-        /// `maxDeliver` and only waits for its move to the dead letters).
-        var deliveredHere = true
+        /// When this connection last delivered it, as a serial that grows with each delivery, for
+        /// ``returnedUncounted()``; `nil` when its count is not this connection's to keep: an
+        /// earlier session's message that used up `maxDeliver` and only waits for its move, an
+        /// admin's replay of a dead letter, a message the client handed back with `NAK`.
+        var delivery: UInt64?
+        /// An admin's replay of a dead letter (`liaison.replay=1`): never a candidate of
+        /// ``returnedUncounted()``, redelivered or not (its count is not kept: it is below the floor).
+        var replay = false
     }
 
     /// A message whose deadline passed.
@@ -35,6 +40,8 @@ struct AckTracker {
     private var changed: [Int64: Int] = [:]
     /// Seqs acknowledged since the last ``takeChanges()``.
     private var settled: Set<Int64> = []
+    /// The serial of the next delivery (``Entry/delivery``).
+    private var nextDelivery: UInt64 = 0
 
     init(ackWaitMilliseconds: Int64, maxDeliver: Int, maxInflight: Int) {
         self.ackWaitMilliseconds = ackWaitMilliseconds
@@ -52,12 +59,23 @@ struct AckTracker {
         return min(lastDelivered, lowest - 1)
     }
 
-    /// A delivery went out: the first (`deliveries` 1), a dead letter's replay, or for a rebound
-    /// consumer the next of a count its earlier sessions started.
-    mutating func delivered(seq: Int64, topic: String, now: Int64, deliveries: Int = 1) {
-        self.inflight[seq] = Entry(topic: topic, deliveries: deliveries, deadline: now + self.ackWaitMilliseconds)
+    /// A delivery went out: the first (`deliveries` 1), a dead letter's replay (`replay`), or for
+    /// a rebound consumer the next of a count its earlier sessions started.
+    mutating func delivered(seq: Int64, topic: String, now: Int64, deliveries: Int = 1, replay: Bool = false) {
+        self.inflight[seq] = Entry(
+            topic: topic,
+            deliveries: deliveries,
+            deadline: now + self.ackWaitMilliseconds,
+            delivery: replay ? nil : self.takeDeliverySerial(),
+            replay: replay
+        )
         self.changed[seq] = deliveries
         self.settled.remove(seq)
+    }
+
+    private mutating func takeDeliverySerial() -> UInt64 {
+        defer { self.nextDelivery += 1 }
+        return self.nextDelivery
     }
 
     /// A rebound consumer's message that used up `maxDeliver` earlier: due for the dead letters now.
@@ -66,26 +84,28 @@ struct AckTracker {
             topic: topic,
             deliveries: max(deliveries, self.maxDeliver),
             deadline: now,
-            deliveredHere: false
+            delivery: nil
         )
     }
 
     /// The connection (or the subscription) ends with messages in flight: which deliveries go
     /// uncounted towards `maxDeliver`.
     ///
-    /// The oldest message delivered here keeps its count: a consumer that crashes on a message
-    /// every time stops at that one, and must end with it in the dead letters. Every later one
-    /// was delivered behind it, and nothing says the client ever got to it; counting those too
-    /// would use up `maxDeliver` for a whole in-flight window on a link that drops a few times
-    /// (or behind one poison message), and send healthy messages to the dead letters.
+    /// The message this connection delivered first of those in flight keeps its count: a
+    /// consumer that crashes on a message every time stops at that one (a `prio=flash` message
+    /// sent ahead of lower seqs included), and must end with it in the dead letters. Every later
+    /// one was delivered behind it, and nothing says the client ever got to it; counting those
+    /// too would use up `maxDeliver` for a whole in-flight window on a link that drops a few
+    /// times (or behind one poison message), and send healthy messages to the dead letters.
+    /// Messages without a ``Entry/delivery`` serial are neither the first nor returned.
     ///
     /// - Returns: seq → the count its last delivery raised it to; the store records each one
     ///   lower (0: delivered once, not counted), unless a later delivery raised it meanwhile.
     func returnedUncounted() -> [Int64: Int] {
-        let candidates = self.inflight.filter { $0.value.deliveredHere && !$0.value.movingToDeadLetters }
-        guard let oldest = candidates.keys.min() else { return [:] }
+        let candidates = self.inflight.filter { $0.value.delivery != nil && !$0.value.movingToDeadLetters }
+        guard let first = candidates.min(by: { $0.value.delivery! < $1.value.delivery! })?.key else { return [:] }
         var returned: [Int64: Int] = [:]
-        for (seq, entry) in candidates where seq != oldest && entry.deliveries > 0 {
+        for (seq, entry) in candidates where seq != first && entry.deliveries > 0 {
             returned[seq] = entry.deliveries
         }
         return returned
@@ -106,6 +126,8 @@ struct AckTracker {
     mutating func nak(seq: Int64, delayMilliseconds: Int64, now: Int64) -> Bool {
         guard let entry = self.inflight[seq], !entry.movingToDeadLetters else { return false }
         self.inflight[seq]!.deadline = now + delayMilliseconds
+        // The client got this one and handed it back: a crash after it is not this message's.
+        self.inflight[seq]!.delivery = nil
         return true
     }
 
@@ -124,7 +146,8 @@ struct AckTracker {
                 self.inflight[seq] = Entry(
                     topic: entry.topic,
                     deliveries: count,
-                    deadline: now + self.ackWaitMilliseconds
+                    deadline: now + self.ackWaitMilliseconds,
+                    replay: entry.replay
                 )
                 self.changed[seq] = count
                 redeliver.append(Due(seq: seq, topic: entry.topic, deliveries: count))
@@ -132,6 +155,10 @@ struct AckTracker {
         }
         redeliver.sort { $0.seq < $1.seq }
         deadLetter.sort { $0.seq < $1.seq }
+        // The redeliveries go out in seq order, behind everything delivered before.
+        for due in redeliver where !self.inflight[due.seq]!.replay {
+            self.inflight[due.seq]!.delivery = self.takeDeliverySerial()
+        }
         return (redeliver, deadLetter)
     }
 

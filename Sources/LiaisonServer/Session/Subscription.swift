@@ -84,10 +84,15 @@ struct Subscription {
 
 /// What a rebound `ack=explicit` consumer knows of its earlier sessions (from the store): seqs
 /// above the floor up to ``deliveredSeq`` were delivered; those in ``pending`` are unsettled,
-/// with their delivery counts, the others were acknowledged or dead-lettered.
+/// with their delivery counts, the others were acknowledged or dead-lettered. `pending` may hold
+/// seqs above ``deliveredSeq``: `prio=flash` messages sent ahead of the in-order stream.
 struct ResumeFilter: Equatable {
     var deliveredSeq: Int64
     var pending: [Int64: Int]
+
+    /// The highest seq the earlier sessions delivered; the filter is done once the in-order
+    /// stream passed it.
+    var reach: Int64 { max(self.deliveredSeq, self.pending.keys.max() ?? 0) }
 
     /// What to do with a message the replay reaches again.
     enum Verdict: Equatable {
@@ -102,8 +107,10 @@ struct ResumeFilter: Equatable {
     }
 
     func verdict(for seq: Int64, maxDeliver: Int) -> Verdict {
-        guard seq <= self.deliveredSeq else { return .first }
-        guard let count = self.pending[seq] else { return .settled }
-        return count >= maxDeliver ? .exhausted(count) : .again(count + 1)
+        // Pending first: a flash message sent ahead is pending above deliveredSeq, and delivering
+        // it as a first would start its count again in every session (a poison one would
+        // crash-loop its consumer forever, never dead-lettered).
+        if let count = self.pending[seq] { return count >= maxDeliver ? .exhausted(count) : .again(count + 1) }
+        return seq <= self.deliveredSeq ? .settled : .first
     }
 }

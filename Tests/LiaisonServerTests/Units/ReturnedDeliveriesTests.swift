@@ -56,4 +56,62 @@ import Testing
         one.delivered(seq: 5, topic: "t", now: 0)
         #expect(one.returnedUncounted().isEmpty)
     }
+
+    /// Reported in review: the lowest seq was taken as "the oldest", so a flash message that went
+    /// out ahead of lower seqs and crashed the consumer went back uncounted every time, and the
+    /// healthy lower ones were counted instead, to the dead letters.
+    @Test func theMessageDeliveredFirstKeepsItsCountWhateverItsSeq() {
+        var tracker = AckTracker(ackWaitMilliseconds: 1_000, maxDeliver: 3, maxInflight: 10)
+        tracker.delivered(seq: 105, topic: "t", now: 0)
+        for seq in Int64(101)...104 { tracker.delivered(seq: seq, topic: "t", now: 0) }
+        #expect(tracker.returnedUncounted() == [101: 1, 102: 1, 103: 1, 104: 1])
+    }
+
+    @Test func aNakedMessageAndAnAdminsReplayAreNotTheFirst() {
+        var tracker = AckTracker(ackWaitMilliseconds: 1_000, maxDeliver: 3, maxInflight: 10)
+        tracker.delivered(seq: 2, topic: "t", now: 0, replay: true)
+        tracker.delivered(seq: 5, topic: "t", now: 0)
+        tracker.delivered(seq: 6, topic: "t", now: 0)
+        tracker.delivered(seq: 7, topic: "t", now: 0)
+        // The client got 5 and handed it back; it is 6 it never acknowledged first.
+        let naked = tracker.nak(seq: 5, delayMilliseconds: 10_000, now: 0)
+        #expect(naked)
+        #expect(tracker.returnedUncounted() == [7: 1])
+        // Redelivered after its delay (with 2, 6 and 7 after their ack wait: 2, the replay, is
+        // still no candidate), 5 goes out before 8.
+        _ = tracker.takeDue(now: 20_000)
+        _ = tracker.ack(seq: 6)
+        _ = tracker.ack(seq: 7)
+        tracker.delivered(seq: 8, topic: "t", now: 20_000)
+        #expect(tracker.returnedUncounted() == [8: 1])
+    }
+
+    /// A flash message an earlier session sent ahead is pending above the floor and above the
+    /// delivered seq: its count goes on (with the redelivery flag), and at max_deliver it goes
+    /// to the dead letters rather than out again as a first delivery in every session.
+    @Test func aFlashMessageSentAheadKeepsItsCountAcrossSessions() {
+        var (h, bound) = H.reboundExplicitFeed(deliveredSeq: 4, pending: [7: 1])
+        let messages = [H.message(5), H.message(6), H.message(7, flash: true), H.message(8)]
+        guard let (page, _) = h.answerPage(bound, messages) else { return }
+        #expect(
+            H.written(page) == [
+                "MSG 1 7 liaison.delivery=2 liaison.ahead=1", "MSG 1 5", "MSG 1 6", "MSG 1 8",
+            ]
+        )
+        guard let progress = Self.releasedProgress(h.machine.channelInactive()) else {
+            Issue.record("the ended subscription recorded no progress")
+            return
+        }
+        // 7 went out first: it keeps its second delivery; 5, 6 and 8 go back uncounted.
+        #expect(progress.returned == [5: 1, 6: 1, 8: 1])
+
+        var (next, rebound) = H.reboundExplicitFeed(deliveredSeq: 8, pending: [5: 0, 6: 0, 7: 3, 8: 0])
+        guard let (again, _) = next.answerPage(rebound, messages) else { return }
+        // 7 used up max_deliver 3: not sent again; the others come back flagged, counted once.
+        #expect(
+            H.written(again) == [
+                "MSG 1 5 liaison.delivery=1", "MSG 1 6 liaison.delivery=1", "MSG 1 8 liaison.delivery=1",
+            ]
+        )
+    }
 }

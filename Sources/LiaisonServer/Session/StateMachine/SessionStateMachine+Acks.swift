@@ -182,7 +182,12 @@ extension SessionStateMachine {
         let permissions = self.permissions
         for message in messages
         where permissions.mayRead(message.topic) && permissions.isCleared(for: message.headers.classification) {
-            self.subscriptions[sid]!.tracker?.delivered(seq: message.seq, topic: message.topic.value, now: now)
+            self.subscriptions[sid]!.tracker?.delivered(
+                seq: message.seq,
+                topic: message.topic.value,
+                now: now,
+                replay: true
+            )
             var framed = message
             try? framed.headers.set("liaison.replay", "1")
             self.send(message: framed, sid: sid)

@@ -80,11 +80,15 @@ extension SessionStateMachine {
             guard permissions.isCleared(for: message.headers.classification) else { continue }
             guard let subscription = self.subscriptions[sid] else { return }
             var count = redelivery
+            // Delivered before, counted or not: the client learns it may have seen this one.
+            var again = redelivery != nil
             if redelivery == nil, let tracker = subscription.tracker, let resume = subscription.resume {
                 switch resume.verdict(for: message.seq, maxDeliver: tracker.maxDeliver) {
                 case .first: break
                 case .settled: continue
-                case .again(let n): count = n
+                case .again(let n):
+                    count = n
+                    again = true
                 case .exhausted(let n):
                     self.subscriptions[sid]!.tracker!.exhausted(
                         seq: message.seq,
@@ -96,7 +100,7 @@ extension SessionStateMachine {
                 }
             }
             var framed = message
-            if let count, count > 1 { try? framed.headers.set("liaison.delivery", "\(count)") }
+            if again, let count { try? framed.headers.set("liaison.delivery", "\(count)") }
             if ahead { try? framed.headers.set("liaison.ahead", "1") }
             if subscription.tracker != nil, redelivery == nil {
                 self.subscriptions[sid]!.tracker!.delivered(
@@ -114,7 +118,7 @@ extension SessionStateMachine {
         }
         // Once the in-order stream has passed what earlier sessions delivered, the filter is done.
         if let resume = self.subscriptions[sid]?.resume, redelivery == nil, !ahead,
-            let last = messages.last, last.seq >= resume.deliveredSeq
+            let last = messages.last, last.seq >= resume.reach
         {
             self.subscriptions[sid]!.resume = nil
         }
@@ -125,9 +129,16 @@ extension SessionStateMachine {
         }
     }
 
+    /// Rows in the first page of a replay (`from=`), at most: a seek's first message then waits
+    /// for a few rows to be read, decoded and written rather than for a whole
+    /// `limits.replayPageSize` page; the pages after it are full (docs/ARCHITECTURE.md, "Replay").
+    static let firstReplayPageSize = 32
+
     /// Asks the store for the next page of the log for a catching-up subscription, together
     /// with the `prio=flash` messages further on, which go out first.
-    mutating func requestPage(sid: String, after: Int64, startTime: Date?) {
+    ///
+    /// - Parameter first: The replay's first page: at most ``firstReplayPageSize`` rows.
+    mutating func requestPage(sid: String, after: Int64, startTime: Date?, first: Bool = false) {
         guard let subscription = self.subscriptions[sid] else { return }
         // Messages above the reader's clearance are not even read for it (write() re-checks anyway).
         let request = PageRequest(
@@ -135,7 +146,7 @@ extension SessionStateMachine {
             startTime: startTime,
             pattern: subscription.pattern,
             clearance: self.permissions.clearance,
-            limit: self.limits.replayPageSize,
+            limit: first ? min(Self.firstReplayPageSize, self.limits.replayPageSize) : self.limits.replayPageSize,
             flashAfter: subscription.state.ahead.max()
         )
         self.emit(.store(.readPage(sid: sid, subscriptionID: subscription.subscriptionID, request)))
