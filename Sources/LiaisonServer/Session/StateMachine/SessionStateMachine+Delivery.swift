@@ -79,16 +79,14 @@ extension SessionStateMachine {
             }
             guard permissions.isCleared(for: message.headers.classification) else { continue }
             guard let subscription = self.subscriptions[sid] else { return }
+            // Set for a message delivered before, counted or not: the client learns it may have
+            // seen this one (`liaison.delivery`).
             var count = redelivery
-            // Delivered before, counted or not: the client learns it may have seen this one.
-            var again = redelivery != nil
             if redelivery == nil, let tracker = subscription.tracker, let resume = subscription.resume {
                 switch resume.verdict(for: message.seq, maxDeliver: tracker.maxDeliver) {
                 case .first: break
                 case .settled: continue
-                case .again(let n):
-                    count = n
-                    again = true
+                case .again(let n): count = n
                 case .exhausted(let n):
                     self.subscriptions[sid]!.tracker!.exhausted(
                         seq: message.seq,
@@ -100,7 +98,7 @@ extension SessionStateMachine {
                 }
             }
             var framed = message
-            if again, let count { try? framed.headers.set("liaison.delivery", "\(count)") }
+            if let count { try? framed.headers.set("liaison.delivery", "\(count)") }
             if ahead { try? framed.headers.set("liaison.ahead", "1") }
             if subscription.tracker != nil, redelivery == nil {
                 self.subscriptions[sid]!.tracker!.delivered(
